@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+/**
+ * The deployment's config: everything that varies between one platform install and another.
+ * This schema is the single source of truth: defaults live here, types come from `z.infer`, and the
+ * README's config reference mirrors the `.describe()` texts.
+ */
+
+const studioUserName = z
+  .string()
+  .regex(
+    /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/,
+    'expected a Studio user profile name: letters, digits and inner hyphens, at most 63',
+  );
+
+export const studioUserSchema = z
+  .object({
+    name: studioUserName.describe('user profile name shown in the Studio console'),
+  })
+  .strict();
+
+export const vpcConfigSchema = z.discriminatedUnion('mode', [
+  z
+    .object({
+      mode: z.literal('create'),
+      cidr: z
+        .string()
+        .regex(
+          /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/,
+          'expected an IPv4 CIDR between /16 and /24, e.g. "10.40.0.0/16"',
+        )
+        .default('10.40.0.0/16')
+        .describe('CIDR of the new VPC'),
+      maxAzs: z
+        .number()
+        .int()
+        .min(2, 'VPC-only Studio needs subnets in at least two AZs; use 2 or more')
+        .max(6)
+        .default(2),
+    })
+    .strict(),
+  z
+    .object({
+      mode: z.literal('import'),
+      vpcId: z.string().regex(/^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/, 'expected a VPC id like "vpc-0123456789abcdef0"'),
+      privateSubnetIds: z
+        .array(
+          z
+            .string()
+            .regex(/^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/, 'expected a subnet id like "subnet-0123456789abcdef0"'),
+        )
+        .min(2, 'list at least two private subnets in different AZs'),
+      availabilityZones: z
+        .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'expected an AZ name like "us-east-1a"'))
+        .min(2),
+      vpcCidr: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'expected an IPv4 CIDR like "10.0.0.0/16"'),
+    })
+    .strict()
+    .refine((v) => v.privateSubnetIds.length === v.availabilityZones.length, {
+      message: 'privateSubnetIds and availabilityZones must list the same number of entries, in the same order',
+      path: ['availabilityZones'],
+    }),
+]);
+
+export const mlflowConfigSchema = z
+  .object({
+    kind: z
+      .enum(['tracking-server', 'serverless-app'])
+      .default('tracking-server')
+      .describe('managed MLflow tracking server (billed per hour) or the serverless MLflow App'),
+    size: z.enum(['Small', 'Medium', 'Large']).default('Small').describe('tracking server size'),
+    automaticModelRegistration: z.boolean().default(false),
+    weeklyMaintenanceWindowStart: z
+      .string()
+      .regex(/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01]\d|2[0-3]):[0-5]\d$/, 'expected "Ddd:HH:MM", e.g. "Sun:03:00"')
+      .default('Sun:03:00'),
+  })
+  .strict();
+
+export const appConfigSchema = z
+  .object({
+    namePrefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,19}$/, 'expected 2-20 lowercase letters, digits or hyphens, starting with a letter')
+      .default('gptoss')
+      .describe('prefix of every stack and resource name'),
+    stage: z
+      .string()
+      .regex(/^[a-z][a-z0-9]{0,9}$/, 'expected 1-10 lowercase letters or digits, e.g. "dev" or "prod"')
+      .default('dev'),
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region name like "us-east-1"')
+      .optional(),
+    vpc: vpcConfigSchema.default({ mode: 'create', cidr: '10.40.0.0/16', maxAzs: 2 }),
+    studio: z
+      .object({
+        users: z.array(studioUserSchema).default([]),
+        idleTimeoutMinutes: z.number().int().min(60).max(525600).default(60),
+        defaultEbsSizeGb: z.number().int().min(5).max(16384).default(5),
+        maximumEbsSizeGb: z.number().int().min(5).max(16384).default(100),
+      })
+      .strict()
+      .refine((s) => s.defaultEbsSizeGb <= s.maximumEbsSizeGb, {
+        message: 'defaultEbsSizeGb must not exceed maximumEbsSizeGb',
+        path: ['defaultEbsSizeGb'],
+      })
+      .refine((s) => new Set(s.users.map((u) => u.name)).size === s.users.length, {
+        message: 'user names must be unique',
+        path: ['users'],
+      })
+      .default({ users: [], idleTimeoutMinutes: 60, defaultEbsSizeGb: 5, maximumEbsSizeGb: 100 }),
+    mlflow: mlflowConfigSchema.default({
+      kind: 'tracking-server',
+      size: 'Small',
+      automaticModelRegistration: false,
+      weeklyMaintenanceWindowStart: 'Sun:03:00',
+    }),
+    notificationEmail: z.email('expected an email address like "ml-team@example.com"').optional(),
+    defaultApprovalMode: z.enum(['manual', 'auto']).default('manual'),
+    prices: z
+      .record(
+        z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'expected a SageMaker instance type like "ml.p5.48xlarge"'),
+        z.number().positive('expected a positive USD price per hour'),
+      )
+      .default({})
+      .describe('USD per instance-hour, overriding the built-in indicative prices'),
+    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+  })
+  .strict();
+
+export type AppConfig = z.infer<typeof appConfigSchema>;
+export type VpcConfig = z.infer<typeof vpcConfigSchema>;
+export type MlflowConfig = z.infer<typeof mlflowConfigSchema>;

@@ -1,0 +1,55 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isMap, parseDocument } from 'yaml';
+import { ConfigError, formatZodIssues } from './errors';
+import { type RecipeDocument, recipeSchema } from './recipe-schema';
+
+/** A recipe file that parsed and passed the schema (lint rules run later, in lib/recipes). */
+export interface LoadedRecipe {
+  /** Pipeline name: the file name without `.yaml`. */
+  readonly name: string;
+  /** Path relative to the working directory, for messages. */
+  readonly file: string;
+  /** The file's bytes as committed; uploaded unchanged as the job's recipe channel. */
+  readonly source: string;
+  /** sha256 of `source`, first 12 hex digits: traces a model back to the exact recipe. */
+  readonly hash: string;
+  readonly document: RecipeDocument;
+}
+
+/** Reads and validates one recipe; every schema problem in the file is reported at once. */
+export function loadRecipe(file: string, cwd = process.cwd()): LoadedRecipe {
+  const display = path.relative(cwd, path.resolve(cwd, file)) || file;
+  const source = fs.readFileSync(file, 'utf8');
+  const doc = parseDocument(source, { uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      display,
+      doc.errors.map((e) => `line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}; fix the YAML syntax`),
+    );
+  }
+  if (!isMap(doc.contents)) {
+    throw new ConfigError(display, ['(top level): expected a mapping of recipe keys']);
+  }
+  const raw: unknown = doc.toJS();
+  const result = recipeSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(display, formatZodIssues(result.error, raw));
+  return {
+    name: path.basename(file).replace(/\.ya?ml$/, ''),
+    file: display,
+    source,
+    hash: crypto.createHash('sha256').update(source).digest('hex').slice(0, 12),
+    document: result.data as RecipeDocument,
+  };
+}
+
+/** Lists `*.yaml`/`*.yml` in a recipes directory in a stable order. */
+export function listRecipeFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
+}

@@ -1,0 +1,1 @@
+"""GPT-OSS supervised fine-tuning for SageMaker training jobs (TRL + PEFT + Accelerate/DeepSpeed)."""
