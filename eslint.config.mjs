@@ -19,7 +19,10 @@ export default tseslint.config(
       'import-x/order': ['error', { alphabetize: { order: 'asc', caseInsensitive: true } }],
       'import-x/no-cycle': 'error',
       'no-console': 'error',
-      'max-len': ['error', { code: 150, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true }],
+      'max-len': [
+        'error',
+        { code: 150, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true },
+      ],
     },
   },
   {

@@ -54,12 +54,31 @@ export const vpcConfigSchema = z.discriminatedUnion('mode', [
         .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'expected an AZ name like "us-east-1a"'))
         .min(2),
       vpcCidr: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'expected an IPv4 CIDR like "10.0.0.0/16"'),
+      privateRouteTableIds: z
+        .array(
+          z.string().regex(/^rtb-[0-9a-f]{8}([0-9a-f]{9})?$/, 'expected a route table id like "rtb-0123456789abcdef0"'),
+        )
+        .optional()
+        .describe(
+          'route tables of privateSubnetIds; the S3 gateway endpoint is added to them (omit if the VPC has one)',
+        ),
+      createEndpoints: z
+        .boolean()
+        .default(true)
+        .describe('create the VPC endpoints Studio and training need; false when the VPC already has them'),
     })
     .strict()
     .refine((v) => v.privateSubnetIds.length === v.availabilityZones.length, {
       message: 'privateSubnetIds and availabilityZones must list the same number of entries, in the same order',
       path: ['availabilityZones'],
-    }),
+    })
+    .refine(
+      (v) => v.privateRouteTableIds === undefined || v.privateRouteTableIds.length === v.privateSubnetIds.length,
+      {
+        message: 'privateRouteTableIds must list one route table per private subnet, in the same order',
+        path: ['privateRouteTableIds'],
+      },
+    ),
 ]);
 
 export const mlflowConfigSchema = z
@@ -124,7 +143,9 @@ export const appConfigSchema = z
     defaultApprovalMode: z.enum(['manual', 'auto']).default('manual'),
     prices: z
       .record(
-        z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'expected a SageMaker instance type like "ml.p5.48xlarge"'),
+        z
+          .string()
+          .regex(/^ml\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$/, 'expected a SageMaker instance type like "ml.p5.48xlarge"'),
         z.number().positive('expected a positive USD price per hour'),
       )
       .default({})

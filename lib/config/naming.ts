@@ -38,6 +38,11 @@ export function endpointName(ctx: NamingContext, recipeName: string): string {
   return pipelineName(ctx, recipeName);
 }
 
+/** A state machine of the register-and-deploy stage: `gptoss-dev-register`, `gptoss-dev-deploy`. */
+export function stateMachineName(ctx: NamingContext, part: 'register' | 'deploy'): string {
+  return `${resourcePrefix(ctx)}-${part}`;
+}
+
 /** The recipe name a pipeline/group/endpoint name belongs to, or undefined if it is not one of ours. */
 export function recipeNameFromResource(ctx: NamingContext, resourceName: string): string | undefined {
   const prefix = `${resourcePrefix(ctx)}-`;

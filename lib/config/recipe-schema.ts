@@ -96,7 +96,7 @@ export const DISTRIBUTIONS = ['single-gpu', 'ddp', 'zero3', 'zero3-offload'] as 
 
 const instanceType = z
   .string()
-  .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'expected a SageMaker instance type like "ml.p5.48xlarge"');
+  .regex(/^ml\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$/, 'expected a SageMaker instance type like "ml.p5.48xlarge"');
 
 export const platformSchema = z
   .object({

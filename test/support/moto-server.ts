@@ -38,16 +38,34 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: num
   throw new Error(`moto_server did not answer on ${endpoint} within ${timeoutMs} ms`);
 }
 
+export interface MotoServerOptions {
+  /**
+   * A Python script (run with the venv's python, moto_server's arguments) that adjusts moto and then runs
+   * its server, e.g. test/support/moto_server_current_types.py.
+   * @default - the plain `moto_server`
+   */
+  readonly serverScript?: string;
+}
+
 /**
  * Starts `moto_server` from the project's venv on a free loopback port. Also sets the dummy credentials
  * and region the AWS SDK needs, so no real account is ever reached.
  */
-export async function startMotoServer(): Promise<MotoServer> {
+export async function startMotoServer(options: MotoServerOptions = {}): Promise<MotoServer> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(venvTool('moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
+  const serverArgs = ['-H', '127.0.0.1', '-p', String(port)];
+  const [command, args] = options.serverScript
+    ? [venvTool('python'), [options.serverScript, ...serverArgs]]
+    : [venvTool('moto_server'), serverArgs];
+  const child = spawn(command, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_DEFAULT_REGION: 'us-east-1' },
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_DEFAULT_REGION: 'us-east-1',
+    },
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
