@@ -1,0 +1,18 @@
+/**
+ * Key prefixes inside the artifacts bucket, shared by every stack that reads or writes it. Each ends in
+ * `/` so it can be used both as an S3 key prefix and, with `*` appended, in an IAM resource ARN.
+ */
+export const ARTIFACTS_LAYOUT = {
+  /** Spot/resume checkpoints, synced by training jobs; expired by a lifecycle rule. */
+  checkpoints: 'checkpoints/',
+  /** Model artifacts written by training jobs (uncompressed, served from the prefix). */
+  models: 'models/',
+  /** Content-hashed pipeline definitions. */
+  pipelines: 'pipelines/',
+  /** Training code and recipe channels. */
+  code: 'code/',
+  /** The MLflow artifact store. */
+  mlflow: 'mlflow/',
+} as const;
+
+export type ArtifactsPrefix = (typeof ARTIFACTS_LAYOUT)[keyof typeof ARTIFACTS_LAYOUT];
