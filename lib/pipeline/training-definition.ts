@@ -1,0 +1,345 @@
+import type { LoadedRecipe } from '../config/load-recipes';
+import { RECIPE_FIELDS } from '../config/recipe-schema';
+import { PipelineDefinition } from './definition';
+import { ExecutionVariable, Join, Parameter, type StringValue } from './expressions';
+import {
+  Condition,
+  ConditionStep,
+  FailStep,
+  type MetricDefinition,
+  type RetryPolicy,
+  type Step,
+  type TrainingChannel,
+  type TrainingJobArguments,
+  TrainingStep,
+} from './steps';
+
+/**
+ * One recipe's pipeline: parameters pre-filled from the recipe, a capacity switch between a spot and an
+ * on-demand Training step, and a quality gate on the final eval loss. Pure: every AWS-side value comes in
+ * through {@link TrainingDeployValues}, as CDK tokens in the stack and as concrete strings in tests.
+ */
+
+/** Names of the pipeline parameters (what the Studio "Execute" form shows). */
+export const PIPELINE_PARAMETERS = {
+  instanceType: 'TrainingInstanceType',
+  instanceCount: 'TrainingInstanceCount',
+  datasetS3Uri: 'DatasetS3Uri',
+  maxRuntimeSeconds: 'MaxRuntimeSeconds',
+  useSpot: 'UseSpot',
+  maxWaitSeconds: 'MaxWaitSeconds',
+  numTrainEpochs: 'NumTrainEpochs',
+  maxSteps: 'MaxSteps',
+} as const;
+
+/** Step names; the register stage finds the training job of an execution by these. */
+export const PIPELINE_STEPS = {
+  capacity: 'SpotOrOnDemand',
+  trainSpot: 'TrainSpot',
+  trainOnDemand: 'TrainOnDemand',
+  gateSpot: 'QualityGateSpot',
+  gateOnDemand: 'QualityGateOnDemand',
+  failSpot: 'EvalLossTooHighSpot',
+  failOnDemand: 'EvalLossTooHighOnDemand',
+} as const;
+
+/** The Training steps of every pipeline; exactly one of them runs per execution. */
+export const TRAINING_STEP_NAMES: readonly string[] = [PIPELINE_STEPS.trainSpot, PIPELINE_STEPS.trainOnDemand];
+
+/** The metric the quality gate reads (must be in training-code/metric_definitions.json). */
+export const QUALITY_GATE_METRIC = 'eval_loss';
+
+/** Where the job sees its checkpoints (synced to S3 by CheckpointConfig). */
+export const CHECKPOINT_LOCAL_PATH = '/opt/ml/checkpoints';
+
+/** The training-job contract's entrypoint: the launcher in the code channel. */
+export const CONTAINER_ENTRYPOINT: readonly string[] = ['python3', '/opt/ml/input/data/code/launch.py'];
+
+/**
+ * Object key layout in the artifacts bucket (under the data stack's top-level prefixes `code/`, `pipelines/`,
+ * `models/`, `checkpoints/`). Inputs are content-addressed; outputs are per recipe and per execution.
+ */
+export const ARTIFACT_KEYS = {
+  /** Everything the jobs read as code or recipe channels. */
+  codeRoot: 'code/',
+  /** The training code, extracted, per content hash. */
+  code: (codeHash: string): string => `code/training/${codeHash}/`,
+  /** Recipe channels. */
+  recipesRoot: 'code/recipes/',
+  /** One recipe channel: exactly `<recipe>.yaml` under a per-content prefix. */
+  recipePrefix: (recipe: string, recipeHash: string): string => `code/recipes/${recipe}/${recipeHash}/`,
+  /** Pipeline definitions. */
+  pipelinesRoot: 'pipelines/',
+  /** One pipeline definition file. */
+  definition: (recipe: string, definitionHash: string): string => `pipelines/${recipe}/${definitionHash}.json`,
+  /** Model output. */
+  modelsRoot: 'models/',
+  /** One recipe's model output root; SageMaker adds `<job-name>/output/model/`. */
+  models: (recipe: string): string => `models/${recipe}/`,
+  /** Checkpoints. */
+  checkpointsRoot: 'checkpoints/',
+  /** One recipe's checkpoint root; each execution gets `<execution-id>/` below it. */
+  checkpoints: (recipe: string): string => `checkpoints/${recipe}/`,
+} as const;
+
+/** Values that exist only once the platform is deployed (tokens at synth, strings in tests). */
+export interface TrainingDeployValues {
+  /** Execution role of the training job. */
+  readonly roleArn: string;
+  /** KMS key for model output and (where allowed) the training volume. */
+  readonly kmsKeyArn: string;
+  readonly artifactsBucketName: string;
+  readonly datasetsBucketName: string;
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+  /** Training image used when the recipe sets no `platform.training.image_uri`. */
+  readonly defaultImageUri: string;
+  /** `s3://.../code/<hash>/`: the extracted training-code directory. */
+  readonly codeS3Uri: string;
+  /** MLflow tracking server or app ARN; absent means TensorBoard only. */
+  readonly mlflowTrackingArn?: string;
+}
+
+export interface TrainingPipelineOptions {
+  /** `training-code/metric_definitions.json`. */
+  readonly metricDefinitions: readonly MetricDefinition[];
+  /** EBS volume per instance, from the recipe or the estimator. */
+  readonly volumeSizeGb: number;
+  /** Commit of the deployed checkout, recorded on every job. */
+  readonly gitSha: string;
+}
+
+/**
+ * Instance families with local NVMe instance storage. SageMaker encrypts those volumes in hardware and
+ * rejects a `VolumeKmsKeyId` for them ("You can't request a VolumeKmsKeyId when using an instance type
+ * with local storage"), so the key is set only for the others.
+ * @see https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html
+ */
+const LOCAL_STORAGE_FAMILIES =
+  /^ml\.(p3dn|p4d|p4de|p5|p5e|p5en|p6-b200|p6-b300|p6e-gb200|g4dn|g4ad|g5|g6|g6e|gr6|trn1|trn1n|trn2|c5d|m5d|r5d|c6id|m6id|r6id)\./;
+
+/** Whether SageMaker rejects `VolumeKmsKeyId` for this instance type. */
+export function hasLocalInstanceStorage(instanceType: string): boolean {
+  return LOCAL_STORAGE_FAMILIES.test(instanceType);
+}
+
+/** SageMaker's cap on MaxRuntimeInSeconds / MaxWaitTimeInSeconds for a training job: 28 days. */
+const MAX_JOB_SECONDS = 2_419_200;
+
+/** Capacity errors (no instances available now) retry the whole step: 5 more tries over ~2.6 hours. */
+export const CAPACITY_RETRY_POLICY: RetryPolicy = {
+  exceptionTypes: ['SageMaker.CAPACITY_ERROR'],
+  intervalSeconds: 300,
+  backoffRate: 2,
+  maxAttempts: 5,
+};
+
+/** SageMaker-side internal errors restart the job itself, up to this many times. */
+export const JOB_INTERNAL_ERROR_RETRIES = 2;
+
+function numberDefault(recipe: LoadedRecipe, key: string, fallback: number): number {
+  const value = (recipe.document as Record<string, unknown>)[key] ?? RECIPE_FIELDS[key]?.default;
+  return typeof value === 'number' ? value : fallback;
+}
+
+function recipeError(recipe: LoadedRecipe, key: string, message: string): Error {
+  return new Error(`${recipe.file}: ${key}: ${message}`);
+}
+
+/** Builds the pipeline definition of one recipe. */
+export function buildTrainingPipeline(
+  recipe: LoadedRecipe,
+  values: TrainingDeployValues,
+  options: TrainingPipelineOptions,
+): PipelineDefinition {
+  const training = recipe.document.platform.training;
+  const data = recipe.document.platform.data;
+  const gate = recipe.document.platform.quality_gate;
+
+  const maxWait = training.max_wait_seconds ?? Math.min(2 * training.max_runtime_seconds, MAX_JOB_SECONDS);
+  if (maxWait < training.max_runtime_seconds) {
+    throw recipeError(
+      recipe,
+      'platform.training.max_wait_seconds',
+      `found ${maxWait}, below max_runtime_seconds ${training.max_runtime_seconds}; spot wait time includes the ` +
+        `run time, so write at least ${training.max_runtime_seconds}`,
+    );
+  }
+  if (!Number.isInteger(options.volumeSizeGb) || options.volumeSizeGb < 1 || options.volumeSizeGb > 16384) {
+    throw recipeError(recipe, 'platform.training.volume_size_gb', `found ${options.volumeSizeGb}; write 1 to 16384`);
+  }
+  if (values.subnetIds.length === 0 || values.securityGroupIds.length === 0) {
+    throw new Error(`${recipe.file}: training jobs run in the VPC; no subnets or security groups were given`);
+  }
+
+  // ------------------------------------------------------------------
+  // Parameters (pre-filled from the recipe, editable at "Execute")
+  // ------------------------------------------------------------------
+  const P = PIPELINE_PARAMETERS;
+  const instanceType = Parameter.string(P.instanceType, {
+    defaultValue: training.instance_type,
+    description: 'SageMaker training instance type (platform.training.instance_type)',
+  });
+  const instanceCount = Parameter.integer(P.instanceCount, {
+    defaultValue: training.instance_count,
+    description: 'Number of instances; more than 1 runs multi-node (platform.training.instance_count)',
+  });
+  const datasetS3Uri = Parameter.string(P.datasetS3Uri, {
+    defaultValue: data.s3_uri ?? `s3://${values.datasetsBucketName}/datasets/${recipe.name}/`,
+    description: 'S3 prefix of the training data: JSONL, JSON or Parquet files (platform.data.s3_uri)',
+  });
+  const maxRuntime = Parameter.integer(P.maxRuntimeSeconds, {
+    defaultValue: training.max_runtime_seconds,
+    description: 'Stop the job after this many seconds of training (platform.training.max_runtime_seconds)',
+  });
+  const useSpot = Parameter.boolean(P.useSpot, {
+    defaultValue: training.spot,
+    description: 'Managed spot training: cheaper, may wait for capacity and be interrupted; resumes from checkpoints',
+  });
+  const maxWaitSeconds = Parameter.integer(P.maxWaitSeconds, {
+    defaultValue: maxWait,
+    description: 'Spot only: total seconds including waiting for capacity; at least MaxRuntimeSeconds',
+  });
+  const numTrainEpochs = Parameter.float(P.numTrainEpochs, {
+    defaultValue: numberDefault(recipe, 'num_train_epochs', 3),
+    description: 'Training epochs (num_train_epochs); ignored when MaxSteps is above 0',
+  });
+  const maxSteps = Parameter.integer(P.maxSteps, {
+    defaultValue: numberDefault(recipe, 'max_steps', -1),
+    description: 'Stop after this many optimizer steps (max_steps); -1 trains for NumTrainEpochs',
+  });
+  const parameters = [
+    instanceType,
+    instanceCount,
+    datasetS3Uri,
+    maxRuntime,
+    useSpot,
+    maxWaitSeconds,
+    numTrainEpochs,
+    maxSteps,
+  ];
+
+  // ------------------------------------------------------------------
+  // The CreateTrainingJob request shared by both capacity branches
+  // ------------------------------------------------------------------
+  const artifacts = `s3://${values.artifactsBucketName}/`;
+  const channel = (name: string, uri: StringValue): TrainingChannel => ({
+    ChannelName: name,
+    DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: uri, S3DataDistributionType: 'FullyReplicated' } },
+    InputMode: 'File',
+  });
+  const environment: Record<string, StringValue> = {
+    ...(values.mlflowTrackingArn !== undefined ? { MLFLOW_TRACKING_ARN: values.mlflowTrackingArn } : {}),
+    MLFLOW_EXPERIMENT_NAME: recipe.name,
+    RECIPE_NAME: recipe.name,
+    RECIPE_HASH: recipe.hash,
+    GIT_SHA: options.gitSha,
+    DATASET_URI: datasetS3Uri,
+  };
+  const checkpointConfig = training.checkpoints
+    ? {
+        S3Uri: Join.of('', [
+          `${artifacts}${ARTIFACT_KEYS.checkpoints(recipe.name)}`,
+          ExecutionVariable.PIPELINE_EXECUTION_ID,
+          '/',
+        ]),
+        LocalPath: CHECKPOINT_LOCAL_PATH,
+      }
+    : undefined;
+  const volumeKmsKeyId = hasLocalInstanceStorage(training.instance_type) ? undefined : values.kmsKeyArn;
+  const common = {
+    AlgorithmSpecification: {
+      TrainingImage: training.image_uri ?? values.defaultImageUri,
+      TrainingInputMode: 'File',
+      ContainerEntrypoint: CONTAINER_ENTRYPOINT,
+      MetricDefinitions: options.metricDefinitions,
+      EnableSageMakerMetricsTimeSeries: true,
+    },
+    HyperParameters: { num_train_epochs: numTrainEpochs.asString(), max_steps: maxSteps.asString() },
+    RoleArn: values.roleArn,
+    InputDataConfig: [
+      channel('code', values.codeS3Uri),
+      channel('recipe', `${artifacts}${ARTIFACT_KEYS.recipePrefix(recipe.name, recipe.hash)}`),
+      channel('training', datasetS3Uri),
+    ],
+    OutputDataConfig: {
+      S3OutputPath: `${artifacts}${ARTIFACT_KEYS.models(recipe.name)}`,
+      KmsKeyId: values.kmsKeyArn,
+      CompressionType: 'NONE',
+    },
+    VpcConfig: { SecurityGroupIds: values.securityGroupIds, Subnets: values.subnetIds },
+    CheckpointConfig: checkpointConfig,
+    Environment: environment,
+    RetryStrategy: { MaximumRetryAttempts: JOB_INTERNAL_ERROR_RETRIES },
+    Tags: [
+      { Key: 'gpt-oss:recipe', Value: recipe.name },
+      { Key: 'gpt-oss:recipe-hash', Value: recipe.hash },
+    ],
+  } satisfies Omit<TrainingJobArguments, 'ResourceConfig' | 'StoppingCondition'>;
+  const resources = { InstanceType: instanceType, InstanceCount: instanceCount, VolumeSizeInGB: options.volumeSizeGb };
+
+  // ------------------------------------------------------------------
+  // Capacity: a Boolean parameter cannot add or remove MaxWaitTimeInSeconds (CreateTrainingJob rejects it
+  // without spot), so a Condition step picks one of two Training steps.
+  // ------------------------------------------------------------------
+  const S = PIPELINE_STEPS;
+  const trainSpot = new TrainingStep(
+    S.trainSpot,
+    {
+      ...common,
+      // warm pools are not available for managed spot training, so no KeepAlivePeriodInSeconds here.
+      ResourceConfig: { ...resources, VolumeKmsKeyId: volumeKmsKeyId },
+      StoppingCondition: { MaxRuntimeInSeconds: maxRuntime, MaxWaitTimeInSeconds: maxWaitSeconds },
+      EnableManagedSpotTraining: true,
+    },
+    { displayName: 'Train (spot)', retryPolicies: [CAPACITY_RETRY_POLICY] },
+  );
+  const trainOnDemand = new TrainingStep(
+    S.trainOnDemand,
+    {
+      ...common,
+      ResourceConfig: {
+        ...resources,
+        VolumeKmsKeyId: volumeKmsKeyId,
+        KeepAlivePeriodInSeconds: training.keep_alive_seconds > 0 ? training.keep_alive_seconds : undefined,
+      },
+      StoppingCondition: { MaxRuntimeInSeconds: maxRuntime },
+      EnableManagedSpotTraining: false,
+    },
+    { displayName: 'Train (on-demand)', retryPolicies: [CAPACITY_RETRY_POLICY] },
+  );
+  const capacity = new ConditionStep(
+    S.capacity,
+    { conditions: [Condition.equals(useSpot, true)], ifSteps: [trainSpot], elseSteps: [trainOnDemand] },
+    { displayName: 'Spot or on-demand', description: 'Runs TrainSpot when UseSpot is true, else TrainOnDemand' },
+  );
+
+  // ------------------------------------------------------------------
+  // Quality gate: one per branch (a step that depends on a skipped branch is skipped too)
+  // ------------------------------------------------------------------
+  const steps: Step[] = [capacity];
+  if (gate) {
+    const gateFor = (train: TrainingStep, gateName: string, failName: string): ConditionStep => {
+      const evalLoss = train.finalMetricValue(QUALITY_GATE_METRIC);
+      const fail = new FailStep(
+        failName,
+        Join.of('', [
+          `final ${QUALITY_GATE_METRIC} `,
+          evalLoss,
+          ' is above the quality gate max_eval_loss ',
+          String(gate.max_eval_loss),
+          ` (${recipe.file}: platform.quality_gate.max_eval_loss); the model is not registered`,
+        ]),
+        { displayName: 'Eval loss too high' },
+      );
+      return new ConditionStep(
+        gateName,
+        { conditions: [Condition.lessThanOrEqualTo(evalLoss, gate.max_eval_loss)], elseSteps: [fail] },
+        { displayName: 'Quality gate', description: `${QUALITY_GATE_METRIC} <= ${gate.max_eval_loss}` },
+      );
+    };
+    steps.push(gateFor(trainSpot, S.gateSpot, S.failSpot), gateFor(trainOnDemand, S.gateOnDemand, S.failOnDemand));
+  }
+
+  return new PipelineDefinition({ parameters, steps });
+}

@@ -1,0 +1,318 @@
+import {
+  buildTrainingPipeline,
+  definitionSteps,
+  type Json,
+  parameterDefaults,
+  PIPELINE_PARAMETERS,
+  PIPELINE_STEPS,
+  resolveExpressions,
+  TRAINING_STEP_NAMES,
+} from '../../lib/pipeline';
+import { formatInvalid, validateRequests, type BotocoreRequest } from '../support/botocore-shapes';
+import { DEPLOY_VALUES, fixtureRecipe, TEST_METRICS } from './support';
+
+const OPTIONS = {
+  metricDefinitions: TEST_METRICS,
+  volumeSizeGb: 200,
+  gitSha: '0123456789abcdef0123456789abcdef01234567',
+};
+
+type Obj = Record<string, Json>;
+const stepArgs = (definition: Json, name: string): Obj => {
+  const step = definitionSteps(definition).find((s) => s.name === name);
+  if (!step) throw new Error(`no step ${name}`);
+  return step.arguments as Obj;
+};
+
+describe('recipe pipeline definition', () => {
+  const recipe = fixtureRecipe('sft-lora-20b');
+  const definition = buildTrainingPipeline(recipe, DEPLOY_VALUES, OPTIONS).toJson();
+
+  test('declares the Execute-form parameters, pre-filled from the recipe', () => {
+    // GIVEN the LoRA recipe (p5.48xlarge, spot, 1 epoch) WHEN built THEN each parameter carries the recipe value.
+    expect(parameterDefaults(definition)).toEqual({
+      [PIPELINE_PARAMETERS.instanceType]: 'ml.p5.48xlarge',
+      [PIPELINE_PARAMETERS.instanceCount]: 1,
+      [PIPELINE_PARAMETERS.datasetS3Uri]: `s3://${DEPLOY_VALUES.datasetsBucketName}/datasets/sft-lora-20b/`,
+      [PIPELINE_PARAMETERS.maxRuntimeSeconds]: 86400,
+      [PIPELINE_PARAMETERS.useSpot]: true,
+      [PIPELINE_PARAMETERS.maxWaitSeconds]: 172800,
+      [PIPELINE_PARAMETERS.numTrainEpochs]: 1,
+      [PIPELINE_PARAMETERS.maxSteps]: -1,
+    });
+    const types = Object.fromEntries(
+      ((definition as Obj).Parameters as Obj[]).map((p) => [p.Name as string, p.Type as string]),
+    );
+    expect(types).toEqual({
+      TrainingInstanceType: 'String',
+      TrainingInstanceCount: 'Integer',
+      DatasetS3Uri: 'String',
+      MaxRuntimeSeconds: 'Integer',
+      UseSpot: 'Boolean',
+      MaxWaitSeconds: 'Integer',
+      NumTrainEpochs: 'Float',
+      MaxSteps: 'Integer',
+    });
+  });
+
+  test('switches capacity with a condition on UseSpot between a spot and an on-demand training step', () => {
+    // GIVEN the definition WHEN the capacity step is read THEN UseSpot chooses TrainSpot, else TrainOnDemand.
+    const capacity = (definition as Obj).Steps as Obj[];
+    expect(capacity[0]).toMatchObject({
+      Name: PIPELINE_STEPS.capacity,
+      Type: 'Condition',
+      Arguments: {
+        Conditions: [{ Type: 'Equals', LeftValue: { Get: 'Parameters.UseSpot' }, RightValue: true }],
+        IfSteps: [expect.objectContaining({ Name: 'TrainSpot', Type: 'Training' })],
+        ElseSteps: [expect.objectContaining({ Name: 'TrainOnDemand', Type: 'Training' })],
+      },
+    });
+    // AND only the spot step sets spot, MaxWaitTimeInSeconds; only the on-demand one keeps a warm pool.
+    const spot = stepArgs(definition, 'TrainSpot');
+    const onDemand = stepArgs(definition, 'TrainOnDemand');
+    expect(spot.EnableManagedSpotTraining).toBe(true);
+    expect(spot.StoppingCondition).toEqual({
+      MaxRuntimeInSeconds: { Get: 'Parameters.MaxRuntimeSeconds' },
+      MaxWaitTimeInSeconds: { Get: 'Parameters.MaxWaitSeconds' },
+    });
+    expect(spot.ResourceConfig).not.toHaveProperty('KeepAlivePeriodInSeconds');
+    expect(onDemand.EnableManagedSpotTraining).toBe(false);
+    expect(onDemand.StoppingCondition).toEqual({ MaxRuntimeInSeconds: { Get: 'Parameters.MaxRuntimeSeconds' } });
+    expect(onDemand.ResourceConfig).toMatchObject({ KeepAlivePeriodInSeconds: 600 });
+    expect(TRAINING_STEP_NAMES).toEqual(['TrainSpot', 'TrainOnDemand']);
+  });
+
+  test('follows the training-job contract: channels, entrypoint, hyperparameters, environment, output', () => {
+    // GIVEN the spot training step WHEN its arguments are read THEN they match the contract.
+    const args = stepArgs(definition, 'TrainSpot');
+    expect(args.AlgorithmSpecification).toMatchObject({
+      TrainingImage: DEPLOY_VALUES.defaultImageUri,
+      TrainingInputMode: 'File',
+      ContainerEntrypoint: ['python3', '/opt/ml/input/data/code/launch.py'],
+      MetricDefinitions: TEST_METRICS,
+    });
+    expect((args.InputDataConfig as Obj[]).map((c) => [c.ChannelName, (c.DataSource as Obj).S3DataSource])).toEqual([
+      ['code', { S3DataType: 'S3Prefix', S3Uri: DEPLOY_VALUES.codeS3Uri, S3DataDistributionType: 'FullyReplicated' }],
+      [
+        'recipe',
+        {
+          S3DataType: 'S3Prefix',
+          S3Uri: `s3://${DEPLOY_VALUES.artifactsBucketName}/code/recipes/sft-lora-20b/${recipe.hash}/`,
+          S3DataDistributionType: 'FullyReplicated',
+        },
+      ],
+      [
+        'training',
+        {
+          S3DataType: 'S3Prefix',
+          S3Uri: { Get: 'Parameters.DatasetS3Uri' },
+          S3DataDistributionType: 'FullyReplicated',
+        },
+      ],
+    ]);
+    expect(args.HyperParameters).toEqual({
+      num_train_epochs: { 'Std:Join': { On: '', Values: [{ Get: 'Parameters.NumTrainEpochs' }] } },
+      max_steps: { 'Std:Join': { On: '', Values: [{ Get: 'Parameters.MaxSteps' }] } },
+    });
+    expect(args.Environment).toEqual({
+      MLFLOW_TRACKING_ARN: DEPLOY_VALUES.mlflowTrackingArn,
+      MLFLOW_EXPERIMENT_NAME: 'sft-lora-20b',
+      RECIPE_NAME: 'sft-lora-20b',
+      RECIPE_HASH: recipe.hash,
+      GIT_SHA: OPTIONS.gitSha,
+      DATASET_URI: { Get: 'Parameters.DatasetS3Uri' },
+    });
+    expect(args.OutputDataConfig).toEqual({
+      S3OutputPath: `s3://${DEPLOY_VALUES.artifactsBucketName}/models/sft-lora-20b/`,
+      KmsKeyId: DEPLOY_VALUES.kmsKeyArn,
+      CompressionType: 'NONE',
+    });
+    expect(args.VpcConfig).toEqual({
+      SecurityGroupIds: DEPLOY_VALUES.securityGroupIds,
+      Subnets: DEPLOY_VALUES.subnetIds,
+    });
+    expect(args.RetryStrategy).toEqual({ MaximumRetryAttempts: 2 });
+  });
+
+  test('checkpoints go to a per-execution prefix so a new execution never resumes an old run', () => {
+    // GIVEN the spot step WHEN its checkpoint config is resolved for an execution THEN the id is in the path.
+    const resolved = resolveExpressions(stepArgs(definition, 'TrainSpot').CheckpointConfig, definition, {
+      execution: { PipelineExecutionId: 'exec42' },
+    });
+    expect(resolved).toEqual({
+      S3Uri: `s3://${DEPLOY_VALUES.artifactsBucketName}/checkpoints/sft-lora-20b/exec42/`,
+      LocalPath: '/opt/ml/checkpoints',
+    });
+  });
+
+  test('retries capacity errors at step level', () => {
+    // GIVEN the training steps WHEN their envelopes are read THEN each has a CAPACITY_ERROR retry policy.
+    const nested = ((definition as Obj).Steps as Obj[])[0].Arguments as Obj;
+    for (const step of [...(nested.IfSteps as Obj[]), ...(nested.ElseSteps as Obj[])]) {
+      expect(step.RetryPolicies).toEqual([
+        { ExceptionType: ['SageMaker.CAPACITY_ERROR'], IntervalSeconds: 300, BackoffRate: 2, MaxAttempts: 5 },
+      ]);
+    }
+  });
+
+  test('gates on the final eval_loss with a Fail step naming value and threshold', () => {
+    // GIVEN the recipe threshold 1.5 WHEN the gate of the spot branch is read.
+    const gate = ((definition as Obj).Steps as Obj[]).find((s) => s.Name === PIPELINE_STEPS.gateSpot) as Obj;
+    const loss = { Get: "Steps.TrainSpot.FinalMetricDataList['eval_loss'].Value" };
+    // THEN it compares the metric to the threshold and fails with a message holding both.
+    expect(gate.Arguments).toEqual({
+      Conditions: [{ Type: 'LessThanOrEqualTo', LeftValue: loss, RightValue: 1.5 }],
+      IfSteps: [],
+      ElseSteps: [
+        expect.objectContaining({
+          Name: PIPELINE_STEPS.failSpot,
+          Type: 'Fail',
+          Arguments: {
+            ErrorMessage: {
+              'Std:Join': {
+                On: '',
+                Values: [
+                  'final eval_loss ',
+                  loss,
+                  ' is above the quality gate max_eval_loss ',
+                  '1.5',
+                  ' (test/pipeline/fixtures/sft-lora-20b.yaml: platform.quality_gate.max_eval_loss); the model is not registered',
+                ],
+              },
+            },
+          },
+        }),
+      ],
+    });
+    // AND the message reads as a sentence once the metric is known.
+    const message = resolveExpressions(((gate.Arguments as Obj).ElseSteps as Obj[])[0].Arguments as Obj, definition, {
+      steps: { [loss.Get]: 2.25 },
+    });
+    expect((message as Obj).ErrorMessage).toMatch(/^final eval_loss 2.25 is above the quality gate max_eval_loss 1.5 /);
+    // AND the on-demand branch has its own gate.
+    expect(definitionSteps(definition).map((s) => s.name)).toEqual([
+      'SpotOrOnDemand',
+      'TrainSpot',
+      'TrainOnDemand',
+      'QualityGateSpot',
+      'EvalLossTooHighSpot',
+      'QualityGateOnDemand',
+      'EvalLossTooHighOnDemand',
+    ]);
+  });
+
+  test('every Get points at a declared parameter, an existing step or an execution variable', () => {
+    // GIVEN the rendered JSON (independently of the builder's own check) WHEN every Get is collected.
+    const params = new Set(Object.keys(parameterDefaults(definition)));
+    const steps = new Set(definitionSteps(definition).map((s) => s.name));
+    const gets: string[] = [];
+    const walk = (v: Json): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') {
+        if (typeof v.Get === 'string') gets.push(v.Get);
+        Object.values(v).forEach(walk);
+      }
+    };
+    walk(definition);
+    // THEN each one resolves.
+    expect(gets.length).toBeGreaterThan(10);
+    for (const get of gets) {
+      const [kind, name] = get.split('.');
+      if (kind === 'Parameters') expect(params).toContain(name);
+      else if (kind === 'Steps') expect(steps).toContain(name);
+      else expect(get).toMatch(/^Execution\.(PipelineExecutionId)$/);
+    }
+  });
+
+  test('is byte-identical when built twice', () => {
+    // GIVEN the same recipe and values WHEN built twice THEN the files are equal.
+    const again = buildTrainingPipeline(fixtureRecipe('sft-lora-20b'), DEPLOY_VALUES, OPTIONS).render();
+    expect(again).toBe(buildTrainingPipeline(recipe, DEPLOY_VALUES, OPTIONS).render());
+  });
+
+  test('omits VolumeKmsKeyId on instances with local NVMe storage and sets it otherwise', () => {
+    // GIVEN a p5 recipe and a p3.16xlarge recipe (no instance storage).
+    const p3 = buildTrainingPipeline(fixtureRecipe('minimal-120b'), DEPLOY_VALUES, OPTIONS).toJson();
+    // THEN only the EBS-only instance type gets the KMS key on its volume.
+    expect(stepArgs(definition, 'TrainSpot').ResourceConfig).not.toHaveProperty('VolumeKmsKeyId');
+    expect(stepArgs(p3, 'TrainSpot').ResourceConfig).toMatchObject({ VolumeKmsKeyId: DEPLOY_VALUES.kmsKeyArn });
+  });
+
+  test('uses the recipe dataset location and defaults, and skips the gate when the recipe has none', () => {
+    // GIVEN the minimal recipe WHEN built.
+    const minimal = buildTrainingPipeline(fixtureRecipe('minimal-120b'), DEPLOY_VALUES, OPTIONS).toJson();
+    // THEN TRL's defaults fill epochs/steps, spot is off, and there is no quality gate.
+    expect(parameterDefaults(minimal)).toMatchObject({
+      DatasetS3Uri: 's3://shared-datasets-bucket/chat/v3/',
+      UseSpot: false,
+      NumTrainEpochs: 3,
+      MaxSteps: -1,
+    });
+    expect(definitionSteps(minimal).map((s) => s.name)).toEqual(['SpotOrOnDemand', 'TrainSpot', 'TrainOnDemand']);
+  });
+
+  test('fails when the gate metric is not among the metric definitions', () => {
+    // GIVEN metric definitions without eval_loss WHEN a gated recipe is built THEN the error names the metric.
+    expect(() =>
+      buildTrainingPipeline(recipe, DEPLOY_VALUES, { ...OPTIONS, metricDefinitions: [TEST_METRICS[0]] }),
+    ).toThrow(/reports no metric "eval_loss"; its MetricDefinitions are: train_loss/);
+  });
+
+  test('fails a spot wait time shorter than the run time, naming the file and key', () => {
+    // GIVEN max_wait_seconds below max_runtime_seconds.
+    const bad = fixtureRecipe('sft-lora-20b');
+    const doc = {
+      ...bad.document,
+      platform: { ...bad.document.platform, training: { ...bad.document.platform.training, max_wait_seconds: 60 } },
+    };
+    // WHEN built THEN the message says what to write.
+    expect(() => buildTrainingPipeline({ ...bad, document: doc }, DEPLOY_VALUES, OPTIONS)).toThrow(
+      /sft-lora-20b.yaml: platform.training.max_wait_seconds: found 60, below max_runtime_seconds 86400/,
+    );
+  });
+});
+
+describe('training step arguments against the botocore CreateTrainingJob model', () => {
+  const cases: { recipe: string; label: string; parameters: Record<string, string | number | boolean> }[] = [
+    { recipe: 'sft-lora-20b', label: 'defaults', parameters: {} },
+    {
+      recipe: 'sft-lora-20b',
+      label: 'overrides',
+      parameters: { TrainingInstanceType: 'ml.p4de.24xlarge', TrainingInstanceCount: 2, MaxSteps: 100, UseSpot: false },
+    },
+    { recipe: 'minimal-120b', label: 'defaults', parameters: {} },
+  ];
+
+  test('every Training step, resolved, is a valid CreateTrainingJob request', () => {
+    // GIVEN each recipe's definition resolved with defaults and with overrides.
+    const requests: BotocoreRequest[] = [];
+    for (const c of cases) {
+      const definition = buildTrainingPipeline(fixtureRecipe(c.recipe), DEPLOY_VALUES, OPTIONS).toJson();
+      for (const step of definitionSteps(definition).filter((s) => s.type === 'Training')) {
+        const resolved = resolveExpressions(step.arguments, definition, { parameters: c.parameters }) as Obj;
+        // pipelines add the job name; the rest is exactly what the step sends.
+        requests.push({
+          service: 'sagemaker',
+          operation: 'CreateTrainingJob',
+          params: { TrainingJobName: `pipelines-abcdef123456-${step.name}-x1y2z3`, ...resolved },
+          label: `${c.recipe} ${c.label} ${step.name}`,
+        });
+      }
+    }
+    // WHEN validated THEN botocore's ParamValidator and the model's constraints accept every request.
+    expect(requests).toHaveLength(6);
+    expect(formatInvalid(validateRequests(requests))).toBe('');
+  });
+
+  test('fails when a step argument breaks the model (the check can fail)', () => {
+    // GIVEN a resolved step with a warm pool above SageMaker's 6-hour maximum.
+    const definition = buildTrainingPipeline(fixtureRecipe('sft-lora-20b'), DEPLOY_VALUES, OPTIONS).toJson();
+    const args = resolveExpressions(stepArgs(definition, 'TrainOnDemand'), definition) as Obj;
+    const broken = { ...args, ResourceConfig: { ...(args.ResourceConfig as Obj), KeepAlivePeriodInSeconds: 99999 } };
+    // WHEN validated THEN the violation is reported.
+    const [result] = validateRequests([
+      { service: 'sagemaker', operation: 'CreateTrainingJob', params: { TrainingJobName: 'j', ...broken } },
+    ]);
+    expect(result.constraints.join('\n')).toMatch(/KeepAlivePeriodInSeconds: value 99999 exceeds the maximum 21600/);
+  });
+});
