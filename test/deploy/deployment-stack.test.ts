@@ -1,0 +1,301 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+// asl-validator 4 ships no type declarations.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require('asl-validator') as (
+  definition: unknown,
+  options?: { checkPaths?: boolean; checkArn?: boolean },
+) => { isValid: boolean; errors: unknown[] };
+import { expectCfnLintClean, cfnLintTemplates } from '../support/cfn-lint';
+import { expectIamLintClean, iamLintTemplates } from '../support/iam-lint';
+import { expectNoNagFindings } from '../support/nag';
+import { type CfnTemplate, definitionOf, type RefValues } from '../support/sfn-local';
+import { snapshotOf, synthApp, type SynthesizedApp } from '../support/template';
+import {
+  buildDeploymentStack,
+  deployDefinition,
+  type DeploymentFixture,
+  fixtureRecipe,
+  IMPORTED,
+  registerDefinition,
+} from './support';
+
+let fixture: DeploymentFixture;
+let template: Template;
+let full: SynthesizedApp;
+
+beforeAll(() => {
+  fixture = buildDeploymentStack();
+  template = Template.fromJSON(fixture.template);
+  // the real app, wired by createStacks with the repository's recipes
+  full = synthApp();
+});
+
+const PREFIX = 'gptoss-dev';
+
+function rolePolicyStatements(logicalIdPrefix: string): Record<string, unknown>[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  const [, policy] = Object.entries(policies).find(([id]) => id.startsWith(logicalIdPrefix)) ?? [];
+  if (!policy) throw new Error(`no policy ${logicalIdPrefix}*`);
+  return (policy.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement;
+}
+
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
+
+describe('event rules', () => {
+  test("REGISTER starts on Succeeded executions of this deployment's pipelines only", () => {
+    // GIVEN the stack WHEN synthesized THEN the rule matches the pipeline ARN prefix and Succeeded status
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.sagemaker'],
+        'detail-type': ['SageMaker Model Building Pipeline Execution Status Change'],
+        detail: {
+          currentPipelineExecutionStatus: ['Succeeded'],
+          pipelineArn: [{ prefix: `arn:aws:sagemaker:us-east-1:123456789012:pipeline/${PREFIX}-` }],
+        },
+      },
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: Match.stringLikeRegexp('^RegisterStateMachine') },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^UndeliveredEvents'), 'Arn'] } },
+        }),
+      ],
+    });
+  });
+
+  test("DEPLOY starts on Approved, completed packages of this deployment's groups only", () => {
+    // GIVEN the stack WHEN synthesized THEN the rule matches the group prefix and Approved status
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.sagemaker'],
+        'detail-type': ['SageMaker Model Package State Change'],
+        detail: {
+          ModelPackageGroupName: [{ prefix: `${PREFIX}-` }],
+          ModelApprovalStatus: ['Approved'],
+          ModelPackageStatus: ['Completed'],
+        },
+      },
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^DeployStateMachine') } })],
+    });
+    template.resourceCountIs('AWS::Events::Rule', 2);
+  });
+});
+
+describe('state machines', () => {
+  test('log ALL with execution data to KMS-encrypted log groups, and trace with X-Ray', () => {
+    // GIVEN the two state machines WHEN synthesized THEN both log and trace
+    for (const name of [`${PREFIX}-register`, `${PREFIX}-deploy`]) {
+      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineName: name,
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: {
+          Level: 'ALL',
+          IncludeExecutionData: true,
+          Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }],
+        },
+      });
+    }
+    const groups = template.findResources('AWS::Logs::LogGroup');
+    expect(Object.values(groups)).toHaveLength(2);
+    for (const group of Object.values(groups)) {
+      expect(group.Properties).toMatchObject({ KmsKeyId: IMPORTED.keyArn, RetentionInDays: 365 });
+    }
+  });
+
+  test('both definitions are valid ASL (asl-validator), on JSONPath', () => {
+    // GIVEN the synthesized definitions WHEN validated THEN no errors
+    for (const definition of [registerDefinition(fixture), deployDefinition(fixture)]) {
+      const { isValid, errors } = aslValidator(definition, { checkPaths: true, checkArn: true });
+      expect(errors).toEqual([]);
+      expect(isValid).toBe(true);
+      expect(JSON.stringify(definition)).not.toContain('JSONata');
+    }
+  });
+
+  test('the definitions of the real app (repository recipes) are valid ASL', () => {
+    // GIVEN the app as createStacks wires it WHEN its deployment stack's machines are validated THEN valid
+    const tpl = full.templates[`${PREFIX}-deployment`] as unknown as CfnTemplate;
+    const stack = full.stacks.deployment;
+    const refs: RefValues = new Proxy({} as RefValues, {
+      // every Ref/GetAtt/import resolves to a plausible ARN: only the structure is checked here.
+      get: (_t, key: string) => `arn:aws:sns:us-east-1:123456789012:${key.replace(/[^A-Za-z0-9-]/g, '-')}`,
+    });
+    for (const prefix of ['RegisterStateMachine', 'DeployStateMachine']) {
+      const definition = definitionOf(tpl, prefix, refs);
+      const { errors } = aslValidator(definition, { checkPaths: true, checkArn: true });
+      expect(errors).toEqual([]);
+    }
+    expect(stack.plans.map((p) => p.recipe).sort()).toEqual(
+      full.stacks.training.pipelines.size > 0 ? [...full.stacks.training.pipelines.keys()].sort() : [],
+    );
+  });
+
+  test('with no recipes, both machines are valid and ignore every event', () => {
+    // GIVEN a deployment without recipes WHEN synthesized THEN the definitions are valid ASL
+    const empty = buildDeploymentStack({ recipes: [] });
+    for (const definition of [registerDefinition(empty), deployDefinition(empty)]) {
+      expect(aslValidator(definition, { checkPaths: true, checkArn: true }).errors).toEqual([]);
+    }
+    expect(registerDefinition(empty).States['Not a recipe pipeline']).toMatchObject({ Type: 'Succeed' });
+  });
+
+  test('a recipe adds a lookup entry to each machine but no CloudFormation resource', () => {
+    // GIVEN one and two recipes WHEN synthesized THEN the resource lists are the same
+    const one = buildDeploymentStack({ recipes: [fixtureRecipe('sft-lora-20b')] });
+    const types = (t: CfnTemplate) =>
+      Object.values(t.Resources)
+        .map((r) => r.Type)
+        .sort();
+    expect(types(one.template)).toEqual(types(fixture.template));
+    expect(Object.keys(registerDefinition(fixture).States).length).toBe(
+      Object.keys(registerDefinition(one).States).length + 1,
+    );
+  });
+});
+
+describe('least privilege', () => {
+  test("the REGISTER role reaches only this deployment's pipelines, training jobs and package groups", () => {
+    // GIVEN the register role's policy WHEN read THEN every SageMaker write is scoped by name prefix
+    const statements = rolePolicyStatements('RegisterStateMachineRoleDefaultPolicy');
+    const byAction = (action: string) =>
+      statements.filter((s) => asList(s.Action).some((a) => (a as string).toLowerCase() === action.toLowerCase()));
+    expect(JSON.stringify(byAction('sagemaker:CreateModelPackage'))).toContain(`model-package/${PREFIX}-*/*`);
+    expect(JSON.stringify(byAction('sagemaker:ListPipelineExecutionSteps'))).toContain(
+      `pipeline/${PREFIX}-*/execution/*`,
+    );
+    expect(JSON.stringify(byAction('sagemaker:DescribeTrainingJob'))).toContain('training-job/pipelines-*');
+    // AND nothing grants a sagemaker:* or iam:* action
+    expect(
+      statements.flatMap((s) => asList(s.Action)).filter((a) => /^(sagemaker|iam):\*|^\*$/.test(a as string)),
+    ).toEqual([]);
+    // AND "*" resources are used only by the actions that support no resource-level permissions
+    const starActions = statements.filter((s) => asList(s.Resource).includes('*')).flatMap((s) => asList(s.Action));
+    expect(starActions.filter((a) => !/^(xray:|logs:|sagemaker:listmodelpackages$)/i.test(a as string))).toEqual([]);
+  });
+
+  test('the DEPLOY role passes only the model role, to SageMaker, and writes only prefixed hosting resources', () => {
+    // GIVEN the deploy role's policy WHEN read THEN PassRole is conditioned and writes are prefix-scoped
+    const statements = rolePolicyStatements('DeployStateMachineRoleDefaultPolicy');
+    const pass = statements.filter((s) => asList(s.Action).includes('iam:PassRole'));
+    expect(pass).toEqual([
+      expect.objectContaining({
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^ModelRole/), 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+      }),
+    ]);
+    const writes = statements.filter((s) =>
+      asList(s.Action).some((a) => /^sagemaker:(Create|Update|Delete|create|update|delete)/.test(a as string)),
+    );
+    for (const s of writes) {
+      for (const resource of asList(s.Resource)) expect(JSON.stringify(resource)).toMatch(new RegExp(`/${PREFIX}-\\*`));
+    }
+    const starActions = statements.filter((s) => asList(s.Resource).includes('*')).flatMap((s) => asList(s.Action));
+    expect(
+      starActions.filter(
+        (a) =>
+          !/^(xray:|logs:|sagemaker:(listEndpoints|listModels|listEndpointConfigs|ListEndpoints|ListModels|ListEndpointConfigs)$)/.test(
+            a as string,
+          ),
+      ),
+    ).toEqual([]);
+    expect(JSON.stringify(statements)).toContain(`"sagemaker:InvokeEndpoint"`);
+  });
+
+  test('the model role is assumed by SageMaker, reads models/ and writes data-capture/ only, with no managed policies', () => {
+    // GIVEN the model execution role WHEN synthesized THEN trust and scope are as designed
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'sagemaker.amazonaws.com' } })],
+      },
+      ManagedPolicyArns: Match.absent(),
+    });
+    const text = JSON.stringify(rolePolicyStatements('ModelRole'));
+    expect(text).toContain(`arn:aws:s3:::${IMPORTED.bucketName}/models/*`);
+    expect(text).toContain(`arn:aws:s3:::${IMPORTED.bucketName}/data-capture/*`);
+    expect(text).toContain('repository/vllm');
+    expect(text).not.toMatch(/"s3:\*"|"s3:GetObject\*"|"s3:List\*"/);
+  });
+
+  test("the endpoints' security group accepts nothing and sends HTTPS only", () => {
+    // GIVEN no security group passed WHEN synthesized THEN the stack's own group is egress-443-only
+    const own = buildDeploymentStack({ props: { securityGroup: undefined } });
+    Template.fromJSON(own.template).hasResourceProperties('AWS::EC2::SecurityGroup', {
+      VpcId: IMPORTED.vpcId,
+      SecurityGroupEgress: [Match.objectLike({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0' })],
+      SecurityGroupIngress: Match.absent(),
+    });
+  });
+});
+
+describe('notifications and operations', () => {
+  test('the topic is KMS-encrypted, SSL-only, subscribed by the configured email, and alarms can publish', () => {
+    // GIVEN notificationEmail in config WHEN synthesized THEN topic, subscription and policies exist
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ml-team@example.com' });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Effect: 'Deny' }),
+        ]),
+      },
+    });
+  });
+
+  test('without notificationEmail there is no subscription', () => {
+    // GIVEN no email WHEN synthesized THEN no subscription
+    const quiet = buildDeploymentStack({ config: { notificationEmail: undefined } });
+    Template.fromJSON(quiet.template).resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  test('failed executions alarm to the topic, and one dashboard covers endpoints and pipelines by SEARCH', () => {
+    // GIVEN the stack WHEN synthesized THEN two alarms with topic actions and a dashboard with SEARCH queries
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.allResourcesProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsFailed',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Notifications') }],
+    });
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard.Properties);
+    expect(body).toContain(`${PREFIX}-models`);
+    for (const metric of ['Invocation5XXErrors', 'ModelLatency', 'GPUUtilization', 'ExecutionFailed']) {
+      expect(body).toContain(`MetricName=\\\\\\"${metric}\\\\\\"`);
+    }
+  });
+
+  test('matches the snapshot', () => {
+    // GIVEN the stack WHEN synthesized THEN the template is unchanged (asset hashes normalised)
+    expect(snapshotOf(fixture.stack)).toMatchSnapshot();
+  });
+});
+
+describe("compliance of the real app's deployment stack", () => {
+  test('has no unacknowledged cdk-nag findings (AwsSolutions, NIST 800-53 r5, HIPAA, PCI DSS)', () => {
+    // GIVEN the app as bin/app.ts builds it WHEN the four packs run on the deployment stack THEN clean
+    expectNoNagFindings(full.stacks.deployment);
+  });
+
+  test('is cfn-lint clean', () => {
+    // GIVEN the synthesized template WHEN linted THEN no errors or warnings
+    expectCfnLintClean(cfnLintTemplates({ [`${PREFIX}-deployment`]: full.templates[`${PREFIX}-deployment`] }));
+  });
+
+  test('its IAM policies pass parliament', () => {
+    // GIVEN every policy of the deployment stack WHEN linted THEN no unknown actions or resource mismatches
+    // (all templates: cross-stack references resolve through the producers' outputs)
+    const findings = iamLintTemplates(full.templates).filter((f) => f.policyId.startsWith(`${PREFIX}-deployment/`));
+    expectIamLintClean(findings);
+  });
+});

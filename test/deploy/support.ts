@@ -1,0 +1,276 @@
+import * as path from 'node:path';
+import { CreateModelPackageGroupCommand, CreateTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import * as cdk from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { IConstruct } from 'constructs';
+import type { AppConfig } from '../../lib/config/app-config';
+import { type LoadedRecipe, loadRecipe } from '../../lib/config/load-recipes';
+import { DeploymentStack, type DeploymentStackProps } from '../../lib/stacks/deployment-stack';
+import { type CfnTemplate, definitionOf, type RefValues, TEST_ACCOUNT, TEST_REGION } from '../support/sfn-local';
+import { appContext, testConfig } from '../support/template';
+
+/** Recipe fixtures of the register-and-deploy tests. */
+export const FIXTURES_DIR = path.join(__dirname, 'fixtures');
+
+export function fixtureRecipe(name: string): LoadedRecipe {
+  return loadRecipe(path.join(FIXTURES_DIR, `${name}.yaml`));
+}
+
+/** Values the stack imports from the data and network stacks (literal, so templates need no imports). */
+export const IMPORTED = {
+  keyArn: `arn:aws:kms:${TEST_REGION}:${TEST_ACCOUNT}:key/11111111-2222-3333-4444-555555555555`,
+  bucketName: 'gptoss-dev-artifacts-test',
+  vpcId: 'vpc-0123456789abcdef0',
+  subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+  securityGroupId: 'sg-0123456789abcdef0',
+} as const;
+
+/** What the tests resolve the stack's own resources to (and create in moto under the same names). */
+export const TOPIC_NAME = 'gptoss-dev-models-test';
+export const TOPIC_ARN = `arn:aws:sns:${TEST_REGION}:${TEST_ACCOUNT}:${TOPIC_NAME}`;
+export const MODEL_ROLE_ARN = `arn:aws:iam::${TEST_ACCOUNT}:role/gptoss-dev-model-role-test`;
+
+export interface DeploymentFixture {
+  readonly app: cdk.App;
+  readonly stack: DeploymentStack;
+  readonly config: AppConfig;
+  readonly template: CfnTemplate;
+  /** Ref/GetAtt values of the stack's own resources used inside the state machine definitions. */
+  readonly refs: RefValues;
+}
+
+/**
+ * A DeploymentStack on its own, with the data/network handles imported by literal ids (the real app wires
+ * them from the other stacks), synthesized with the app's feature flags.
+ */
+export function buildDeploymentStack(
+  options: {
+    readonly config?: Record<string, unknown>;
+    readonly recipes?: readonly LoadedRecipe[];
+    readonly props?: Partial<DeploymentStackProps>;
+  } = {},
+): DeploymentFixture {
+  const config = testConfig({ notificationEmail: 'ml-team@example.com', ...options.config });
+  const app = new cdk.App({ context: appContext() });
+  const deps = new cdk.Stack(app, 'Imports', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
+  cdk.Validations.of(deps).acknowledge(
+    { id: 'CloudFormation-Validate::F0001', reason: 'Test-only holder of imported handles; never deployed.' },
+    { id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId', reason: 'Imported test subnets; no route tables read.' },
+  );
+  const key = kms.Key.fromKeyArn(deps, 'Key', IMPORTED.keyArn);
+  const artifactsBucket = s3.Bucket.fromBucketAttributes(deps, 'Artifacts', {
+    bucketName: IMPORTED.bucketName,
+    encryptionKey: key,
+  });
+  const vpc = ec2.Vpc.fromVpcAttributes(deps, 'Vpc', {
+    vpcId: IMPORTED.vpcId,
+    availabilityZones: [`${TEST_REGION}a`, `${TEST_REGION}b`],
+    privateSubnetIds: [...IMPORTED.subnetIds],
+  });
+  const securityGroup = ec2.SecurityGroup.fromSecurityGroupId(deps, 'Endpoints', IMPORTED.securityGroupId);
+  const stack = new DeploymentStack(app, 'gptoss-dev-deployment', {
+    env: { account: TEST_ACCOUNT, region: TEST_REGION },
+    config,
+    recipes: options.recipes ?? [fixtureRecipe('sft-lora-20b'), fixtureRecipe('full-120b-auto')],
+    key,
+    artifactsBucket,
+    vpc,
+    subnets: vpc.privateSubnets,
+    securityGroup,
+    ...options.props,
+  });
+  const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
+  const id = (c: IConstruct) => stack.getLogicalId(c.node.defaultChild as cdk.CfnElement);
+  const refs: RefValues = {
+    [id(stack.topic)]: TOPIC_ARN,
+    [`${id(stack.modelRole)}.Arn`]: MODEL_ROLE_ARN,
+  };
+  return { app, stack, config, template, refs };
+}
+
+export function registerDefinition(fixture: DeploymentFixture): StateMachineDefinition {
+  return definitionOf(fixture.template, 'RegisterStateMachine', fixture.refs);
+}
+
+export function deployDefinition(fixture: DeploymentFixture): StateMachineDefinition {
+  return definitionOf(fixture.template, 'DeployStateMachine', fixture.refs);
+}
+
+const clientConfig = (endpoint: string) => ({
+  endpoint,
+  region: TEST_REGION,
+  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+});
+
+export function sageMakerClient(endpoint: string): SageMakerClient {
+  return new SageMakerClient(clientConfig(endpoint));
+}
+
+/** One SNS notice as delivered to an SQS subscriber. */
+export interface Notice {
+  readonly subject: string;
+  readonly message: string;
+}
+
+/**
+ * Creates the notifications topic in moto under the name the definitions use, subscribed by an SQS queue
+ * (moto delivers SNS → SQS), and returns a reader for what was published.
+ */
+export async function createNotificationInbox(endpoint: string): Promise<{ read(): Promise<Notice[]> }> {
+  const sns = new SNSClient(clientConfig(endpoint));
+  const sqs = new SQSClient(clientConfig(endpoint));
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: TOPIC_NAME }));
+  if (TopicArn !== TOPIC_ARN) throw new Error(`moto created ${TopicArn}, expected ${TOPIC_ARN}`);
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'notices' }));
+  await sns.send(
+    new SubscribeCommand({
+      TopicArn,
+      Protocol: 'sqs',
+      Endpoint: `arn:aws:sqs:${TEST_REGION}:${TEST_ACCOUNT}:notices`,
+    }),
+  );
+  return {
+    async read() {
+      const notices: Notice[] = [];
+      for (;;) {
+        const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+        if (!Messages || Messages.length === 0) return notices;
+        for (const m of Messages) {
+          const body = JSON.parse(m.Body ?? '{}') as { Subject?: string; Message?: string };
+          notices.push({ subject: body.Subject ?? '', message: body.Message ?? '' });
+          await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle }));
+        }
+      }
+    },
+  };
+}
+
+/** The EventBridge event SageMaker sends when a pipeline execution succeeds. */
+export function pipelineSucceededEvent(pipelineName: string, executionId: string): Record<string, unknown> {
+  const pipelineArn = `arn:aws:sagemaker:${TEST_REGION}:${TEST_ACCOUNT}:pipeline/${pipelineName}`;
+  return {
+    version: '0',
+    id: `evt-${executionId}`,
+    'detail-type': 'SageMaker Model Building Pipeline Execution Status Change',
+    source: 'aws.sagemaker',
+    account: TEST_ACCOUNT,
+    time: '2026-11-27T12:00:00Z',
+    region: TEST_REGION,
+    resources: [pipelineArn, `${pipelineArn}/execution/${executionId}`],
+    detail: {
+      pipelineExecutionDisplayName: `execution-${executionId}`,
+      currentPipelineExecutionStatus: 'Succeeded',
+      previousPipelineExecutionStatus: 'Executing',
+      executionStartTime: '2026-11-27T09:00:00Z',
+      executionEndTime: '2026-11-27T12:00:00Z',
+      pipelineArn,
+      pipelineExecutionArn: `${pipelineArn}/execution/${executionId}`,
+    },
+  };
+}
+
+/** The EventBridge event SageMaker sends when a model package version becomes Approved. */
+export function packageApprovedEvent(packageArn: string, groupName: string, version: number): Record<string, unknown> {
+  return {
+    version: '0',
+    id: `evt-${groupName}-${version}`,
+    'detail-type': 'SageMaker Model Package State Change',
+    source: 'aws.sagemaker',
+    account: TEST_ACCOUNT,
+    time: '2026-11-27T13:00:00Z',
+    region: TEST_REGION,
+    resources: [packageArn],
+    detail: {
+      ModelPackageGroupName: groupName,
+      ModelPackageVersion: version,
+      ModelPackageArn: packageArn,
+      ModelApprovalStatus: 'Approved',
+      ModelPackageStatus: 'Completed',
+      CreationTime: 1796032800000,
+      LastModifiedTime: 1796036400000,
+    },
+  };
+}
+
+/** A training job as a recipe pipeline creates it (uncompressed output, contract environment), in moto. */
+export async function createPipelineTrainingJob(
+  endpoint: string,
+  jobName: string,
+  options: { readonly compression?: 'NONE' | 'GZIP'; readonly outputPath?: string } = {},
+): Promise<{ arn: string; outputPath: string }> {
+  const sm = sageMakerClient(endpoint);
+  const outputPath = options.outputPath ?? `s3://${IMPORTED.bucketName}/models/sft-lora-20b`;
+  const { TrainingJobArn } = await sm.send(
+    new CreateTrainingJobCommand({
+      TrainingJobName: jobName,
+      AlgorithmSpecification: {
+        TrainingImage:
+          '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.8.0-gpu-py312-cu129-ubuntu22.04-sagemaker',
+        TrainingInputMode: 'File',
+        ContainerEntrypoint: ['python3', '/opt/ml/input/data/code/launch.py'],
+      },
+      RoleArn: `arn:aws:iam::${TEST_ACCOUNT}:role/training`,
+      OutputDataConfig: { S3OutputPath: outputPath, CompressionType: options.compression ?? 'NONE' },
+      ResourceConfig: { InstanceType: 'ml.p5.48xlarge', InstanceCount: 1, VolumeSizeInGB: 500 },
+      StoppingCondition: { MaxRuntimeInSeconds: 86400 },
+      Environment: {
+        RECIPE_NAME: 'sft-lora-20b',
+        RECIPE_HASH: 'abc123def456',
+        GIT_SHA: '0123456789abcdef0123456789abcdef01234567',
+        DATASET_URI: 's3://gptoss-dev-datasets/datasets/sft-lora-20b/',
+        MLFLOW_TRACKING_ARN: `arn:aws:sagemaker:${TEST_REGION}:${TEST_ACCOUNT}:mlflow-tracking-server/gptoss-dev`,
+        MLFLOW_EXPERIMENT_NAME: 'sft-lora-20b',
+      },
+    }),
+  );
+  return { arn: TrainingJobArn as string, outputPath };
+}
+
+export async function createGroup(endpoint: string, groupName: string): Promise<void> {
+  await sageMakerClient(endpoint).send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: groupName }));
+}
+
+/** Queues the InvokeEndpoint answers moto's SageMaker runtime returns (its documented test hook). */
+export async function queueEndpointAnswers(endpoint: string, bodies: readonly unknown[]): Promise<void> {
+  const res = await fetch(`${endpoint}/moto-api/static/sagemaker/endpoint-results`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      account_id: TEST_ACCOUNT,
+      region: TEST_REGION,
+      results: bodies.map((b) => ({
+        Body: typeof b === 'string' ? b : JSON.stringify(b),
+        ContentType: 'application/json',
+        InvokedProductionVariant: 'AllTraffic',
+        CustomAttributes: '',
+      })),
+    }),
+  });
+  if (!res.ok) throw new Error(`moto refused the endpoint results: ${res.status}`);
+}
+
+/** A vLLM OpenAI-compatible chat completion as the vLLM SageMaker container returns it from /invocations. */
+export function vllmChatCompletion(
+  content: string | null,
+  reasoning: string | null = 'The user asks in English.',
+): unknown {
+  return {
+    id: 'chatcmpl-test',
+    object: 'chat.completion',
+    created: 1796036400,
+    model: 'sft-lora-20b',
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content, reasoning_content: reasoning, tool_calls: [] },
+        finish_reason: 'stop',
+      },
+    ],
+    usage: { prompt_tokens: 80, completion_tokens: 40, total_tokens: 120 },
+  };
+}
