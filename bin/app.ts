@@ -1,9 +1,33 @@
 #!/usr/bin/env node
 import * as cdk from 'aws-cdk-lib';
+import { ConfigError } from '../lib/config/errors';
 import { loadAppConfig } from '../lib/config/load-app-config';
+import { listRecipeFiles, loadRecipe } from '../lib/config/load-recipes';
+import { compliancePacks, createStacks } from '../lib/create-stacks';
+
+/** Context key naming the recipes directory (`-c recipesDir=...`). */
+const RECIPES_DIR_CONTEXT_KEY = 'recipesDir';
 
 // the only place that reads context and the environment; everything below receives validated config.
 const app = new cdk.App();
-const config = loadAppConfig(app.node.getAllContext());
-void config;
+try {
+  const context = app.node.getAllContext();
+  const config = loadAppConfig(context);
+  const recipesDir = context[RECIPES_DIR_CONTEXT_KEY];
+  const recipes = listRecipeFiles(typeof recipesDir === 'string' ? recipesDir : 'recipes').map((file) =>
+    loadRecipe(file),
+  );
+  // the deployed commit, recorded on every training job: `-c gitSha=$(git rev-parse HEAD)` or GIT_SHA.
+  const gitSha = typeof context.gitSha === 'string' ? context.gitSha : process.env.GIT_SHA;
+  createStacks(app, { config, recipes, gitSha });
+} catch (e) {
+  if (e instanceof ConfigError) {
+    // a user input problem: print the actionable message, not a stack trace.
+    console.error(e.message);
+    process.exit(1);
+  }
+  throw e;
+}
+// AwsSolutions, NIST 800-53 rev 5, HIPAA Security and PCI DSS 3.2.1: any unacknowledged finding fails synth.
+cdk.Validations.of(app).addPlugins(...compliancePacks());
 app.synth();
