@@ -2,8 +2,8 @@
 import * as cdk from 'aws-cdk-lib';
 import { ConfigError } from '../lib/config/errors';
 import { loadAppConfig } from '../lib/config/load-app-config';
-import { listRecipeFiles, loadRecipe } from '../lib/config/load-recipes';
 import { compliancePacks, createStacks } from '../lib/create-stacks';
+import { loadValidatedRecipes } from '../lib/recipes/report';
 
 /** Context key naming the recipes directory (`-c recipesDir=...`). */
 const RECIPES_DIR_CONTEXT_KEY = 'recipesDir';
@@ -14,9 +14,8 @@ try {
   const context = app.node.getAllContext();
   const config = loadAppConfig(context);
   const recipesDir = context[RECIPES_DIR_CONTEXT_KEY];
-  const recipes = listRecipeFiles(typeof recipesDir === 'string' ? recipesDir : 'recipes').map((file) =>
-    loadRecipe(file),
-  );
+  // the same schema + lint + memory-fit check as `npm run recipes`: synth refuses a recipe with an error.
+  const recipes = loadValidatedRecipes(typeof recipesDir === 'string' ? recipesDir : 'recipes', config);
   // the deployed commit, recorded on every training job: `-c gitSha=$(git rev-parse HEAD)` or GIT_SHA.
   const gitSha = typeof context.gitSha === 'string' ? context.gitSha : process.env.GIT_SHA;
   createStacks(app, { config, recipes, gitSha });

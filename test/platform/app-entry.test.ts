@@ -90,6 +90,30 @@ describe('bin/app.ts', () => {
     }
   });
 
+  test('fails on a recipe the lint rejects, naming file, key and fix, and writes no template', () => {
+    // GIVEN a recipes directory with the classic sample mistake (max_seq_length is not an SFT field)
+    const outdir = tempDir();
+    const recipesDir = tempDir();
+    fs.writeFileSync(
+      path.join(recipesDir, 'bad-lora.yaml'),
+      'model_name_or_path: openai/gpt-oss-20b\nmax_seq_length: 2048\nplatform:\n  training:\n    instance_type: ml.p5.48xlarge\n',
+    );
+    const cdkJson = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: object };
+    try {
+      // WHEN the app runs on it
+      const res = runApp({ ...cdkJson.context, recipesDir }, outdir);
+      // THEN synth stops before any stack is written, with the lint message
+      expect(res.status).toBe(1);
+      expect(res.stderr).toMatch(/bad-lora\.yaml/);
+      expect(res.stderr).toMatch(/max_seq_length/);
+      expect(res.stderr).toMatch(/max_length/);
+      expect(fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json'))).toEqual([]);
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+      fs.rmSync(recipesDir, { recursive: true, force: true });
+    }
+  });
+
   test('fails when privateRouteTableIds does not match the subnets', () => {
     // GIVEN one route table for two subnets / WHEN / THEN
     expect(() =>
