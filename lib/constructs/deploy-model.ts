@@ -25,14 +25,15 @@ import {
   MODEL_PACKAGE_DESCRIBE_ACTIONS,
   MODEL_WRITE_ACTIONS,
 } from './deploy-perms';
-import { type ServingPlan, SERVING_VARIANT_NAME } from './serving-plan';
+import { SERVING_VARIANT_NAME } from './serving-plan';
+import type { ServingSettings } from './serving-settings';
 import {
   catchAsFailure,
   FAILURE_PATH,
   membershipCheck,
   notify,
   ObservedStateMachine,
-  recipeLookup,
+  recordCaughtFailure,
   recordFailure,
 } from './workflow-support';
 
@@ -67,8 +68,11 @@ export interface EndpointAlarmSettings {
 export interface DeployModelProps {
   /** Name prefix and stage: every resource the machine creates or touches starts with `<prefix>-<stage>-`. */
   readonly naming: NamingContext;
-  /** One entry per recipe: endpoint name, instance type, engine settings, scaling. */
-  readonly plans: readonly ServingPlan[];
+  /**
+   * The per-recipe settings objects (endpoint name, instance type, engine settings, scaling), read by model
+   * package group name at run time; the machine gets read access to them and waits for their deployment.
+   */
+  readonly settings: ServingSettings;
   /** Receives success and failure notices, and the rollback alarms' actions. */
   readonly topic: sns.ITopic;
   /** Encrypts the execution log group. */
@@ -892,29 +896,24 @@ export class DeployModel extends Construct {
         .otherwise(names.next(findEndpoint)),
     );
 
+    // without its settings the notice names the group; nothing was created, so nothing to clean up.
+    const settingsUnavailable = new sfn.Pass(this, 'Settings unavailable', {
+      parameters: {
+        recipe: sfn.JsonPath.stringAt('$.detail.ModelPackageGroupName'),
+        endpointName: '(unknown: the recipe settings could not be read)',
+      },
+      resultPath: '$.settings',
+    }).next(notifyFailure);
     const definition = initialize.next(
-      recipeLookup(this, {
-        id: 'Look up recipe',
-        variable: '$.detail.ModelPackageGroupName',
-        entries: props.plans.map((plan) => ({
-          match: plan.modelPackageGroupName,
-          recipe: plan.recipe,
-          settings: {
-            recipe: plan.recipe,
-            endpointName: plan.endpointName,
-            resourceBase: plan.resourceBase,
-            instanceType: plan.instanceType,
-            minInstances: plan.minInstances,
-            maxInstances: plan.maxInstances,
-            dataCapture: plan.dataCapture,
-            environment: plan.environment,
-          },
-        })),
+      props.settings.lookup(this, {
+        namePath: '$.detail.ModelPackageGroupName',
+        section: 'deploy',
         resultPath: '$.settings',
         next: describePackage,
         otherwise: new sfn.Succeed(this, 'Not a recipe group', {
           comment: 'The group has this deployment prefix but no recipe (removed, or another stage); nothing to do.',
         }),
+        onError: (step) => recordCaughtFailure(this, step).next(settingsUnavailable),
       }),
     );
 
@@ -929,6 +928,7 @@ export class DeployModel extends Construct {
     this.stateMachine = observed.stateMachine;
     this.failedExecutionsAlarm = observed.failedExecutionsAlarm;
     props.topic.grantPublish(this.stateMachine);
+    props.settings.bindTo(this.stateMachine);
     this.grantAutoscaling(this.stateMachine, [...endpointArns, ...configArns]);
     acknowledgeWildcardResources(
       this.stateMachine.role,

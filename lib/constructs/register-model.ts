@@ -16,14 +16,15 @@ import {
   PIPELINE_STEPS_READ_ACTIONS,
   TRAINING_JOB_DESCRIBE_ACTIONS,
 } from './deploy-perms';
-import { type ServingPlan, servingImageUri } from './serving-plan';
+import { DEFAULT_VLLM_IMAGE, servingImageUri } from './serving-plan';
+import type { ServingSettings } from './serving-settings';
 import {
   catchAsFailure,
   FAILURE_PATH,
   membershipCheck,
   notify,
   ObservedStateMachine,
-  recipeLookup,
+  recordCaughtFailure,
   recordFailure,
 } from './workflow-support';
 
@@ -34,8 +35,11 @@ export const PIPELINE_EXECUTION_STATUS_CHANGE = 'SageMaker Model Building Pipeli
 export interface RegisterModelProps {
   /** Name prefix and stage: every ARN the machine may touch starts with `<prefix>-<stage>-`. */
   readonly naming: NamingContext;
-  /** One entry per recipe: its pipeline, model package group, serving container and approval mode. */
-  readonly plans: readonly ServingPlan[];
+  /**
+   * The per-recipe settings objects (group, serving container, approval mode), read by pipeline name at run
+   * time; the machine gets read access to them and waits for their deployment.
+   */
+  readonly settings: ServingSettings;
   /** Receives "model X v N awaits approval" and failure notices. */
   readonly topic: sns.ITopic;
   /** Encrypts the execution log group. */
@@ -57,9 +61,12 @@ export interface RegisterModelProps {
  * create a model package version in the recipe's group (vLLM serving container, uncompressed model prefix,
  * provenance metadata, the recipe's approval status) and notify SNS. Duplicate events register once.
  *
- * Flow: parse event → look up recipe → skip if a package already names this execution → list steps →
- * describe the training job → model prefix + metadata → CreateModelPackage (ClientToken = MD5 of the
- * execution ARN) → SNS. Any failure → SNS notice naming the step → Fail.
+ * Flow: parse event → read the recipe's settings object (none: not ours) → skip if a package already names
+ * this execution → list steps → describe the training job → model prefix + metadata → CreateModelPackage
+ * (ClientToken = MD5 of the execution ARN) → SNS. Any failure → SNS notice naming the step → Fail.
+ *
+ * Output of a registration: `{ ModelPackageArn, ModelPackageVersion, ModelPackageGroupName,
+ * ModelApprovalStatus, PipelineExecutionArn, Recipe }` (what the CLI's `watch` follows).
  */
 export class RegisterModel extends Construct {
   public readonly stateMachine: sfn.StateMachine;
@@ -137,9 +144,19 @@ export class RegisterModel extends Construct {
       resultSelector: { summaries: sfn.JsonPath.listAt('$.ModelPackageSummaryList') },
       resultPath: '$.existing',
     });
-    const alreadyRegistered = new sfn.Succeed(this, 'Already registered', {
-      comment: 'A model package for this pipeline execution exists: a duplicate event, nothing to do.',
-    });
+    const alreadyRegistered = new sfn.Pass(this, 'Duplicate result', {
+      comment: "The output names the run only: the listed packages of the group are not this run's.",
+      parameters: {
+        AlreadyRegistered: true,
+        ModelPackageGroupName: sfn.JsonPath.stringAt('$.recipe.groupName'),
+        PipelineExecutionArn: sfn.JsonPath.stringAt('$.run.executionArn'),
+        Recipe: sfn.JsonPath.stringAt('$.recipe.recipe'),
+      },
+    }).next(
+      new sfn.Succeed(this, 'Already registered', {
+        comment: 'A model package for this pipeline execution exists: a duplicate event, nothing to do.',
+      }),
+    );
 
     // ---------------------------------------------------------------- training job
     const listSteps = tasks.CallAwsService.jsonPath(this, 'List pipeline steps', {
@@ -379,7 +396,17 @@ export class RegisterModel extends Construct {
         sfn.JsonPath.stringAt('$.recipe.endpointName'),
       ),
     );
-    const registered = new sfn.Succeed(this, 'Registered');
+    const registered = new sfn.Pass(this, 'Registration result', {
+      comment: 'The output names the package and the run, and nothing else (the CLI follows the ARNs in it).',
+      parameters: {
+        ModelPackageArn: sfn.JsonPath.stringAt('$.package.arn'),
+        ModelPackageVersion: sfn.JsonPath.stringAt('$.package.version'),
+        ModelPackageGroupName: sfn.JsonPath.stringAt('$.recipe.groupName'),
+        ModelApprovalStatus: sfn.JsonPath.stringAt('$.recipe.approvalStatus'),
+        PipelineExecutionArn: sfn.JsonPath.stringAt('$.run.executionArn'),
+        Recipe: sfn.JsonPath.stringAt('$.recipe.recipe'),
+      },
+    }).next(new sfn.Succeed(this, 'Registered'));
     notifyPending.next(registered);
     notifyApproved.next(registered);
 
@@ -458,20 +485,26 @@ export class RegisterModel extends Construct {
       }),
     );
 
+    // the vLLM DLC's URI depends on the region, so the settings objects name only custom images.
+    const defaultImage = new sfn.Pass(this, 'Use the vLLM DLC', {
+      result: sfn.Result.fromString(
+        servingImageUri({ kind: 'dlc', ...DEFAULT_VLLM_IMAGE }, stack.region, stack.urlSuffix),
+      ),
+      resultPath: '$.recipe.image',
+    });
+    defaultImage.next(afterLookup);
     const definition = parse.next(
-      recipeLookup(this, {
-        id: 'Look up recipe',
-        variable: '$.run.pipelineName',
-        entries: props.plans.map((plan) => ({
-          match: plan.pipelineName,
-          recipe: plan.recipe,
-          settings: this.recipeSettings(plan),
-        })),
+      props.settings.lookup(this, {
+        namePath: '$.run.pipelineName',
+        section: 'register',
         resultPath: '$.recipe',
-        next: afterLookup,
+        next: new sfn.Choice(this, 'Custom serving image?')
+          .when(sfn.Condition.isPresent('$.recipe.image'), afterLookup)
+          .otherwise(defaultImage),
         otherwise: new sfn.Succeed(this, 'Not a recipe pipeline', {
           comment: 'The name has this deployment prefix but no recipe (removed, or another stage); nothing to do.',
         }),
+        onError: (step) => recordCaughtFailure(this, step).next(notifyFailure),
       }),
     );
 
@@ -486,6 +519,7 @@ export class RegisterModel extends Construct {
     this.stateMachine = observed.stateMachine;
     this.failedExecutionsAlarm = observed.failedExecutionsAlarm;
     props.topic.grantPublish(this.stateMachine);
+    props.settings.bindTo(this.stateMachine);
     acknowledgeWildcardResources(
       this.stateMachine.role,
       [
@@ -521,27 +555,5 @@ export class RegisterModel extends Construct {
   public grantWatch(grantee: iam.IGrantable): iam.Grant {
     this.stateMachine.grantRead(grantee);
     return this.stateMachine.grantStartExecution(grantee);
-  }
-
-  private recipeSettings(plan: ServingPlan): Record<string, unknown> {
-    const stack = cdk.Stack.of(this);
-    return {
-      recipe: plan.recipe,
-      groupName: plan.modelPackageGroupName,
-      endpointName: plan.endpointName,
-      approvalStatus: plan.approvalStatus,
-      image: servingImageUri(plan.image, stack.region, stack.urlSuffix),
-      instanceTypes: [plan.instanceType],
-      environment: plan.environment,
-      // what the training job sets (contract); defaults for a job that was started by hand without them.
-      defaultEnvironment: {
-        RECIPE_NAME: plan.recipe,
-        RECIPE_HASH: plan.recipeHash,
-        GIT_SHA: 'unknown',
-        DATASET_URI: 'unknown',
-        MLFLOW_TRACKING_ARN: 'none',
-        MLFLOW_EXPERIMENT_NAME: plan.recipe,
-      },
-    };
   }
 }

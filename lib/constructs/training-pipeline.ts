@@ -110,7 +110,7 @@ class FileDeploymentSupport extends Construct {
     acknowledgeWildcardResources(
       this.role,
       [objects],
-      'Writes the content-addressed pipeline files (code/, pipelines/) whose keys are computed at synthesis; no delete.',
+      'Writes the content-addressed pipeline files (code/, pipelines/, serving/) whose keys are computed at synthesis; no delete.',
     );
     let acknowledged = false;
     this.node.addValidation({

@@ -11,53 +11,13 @@ import { acknowledgeRegulatedRule } from './compliance';
 
 /**
  * Building blocks shared by the REGISTER and DEPLOY state machines: the observed state machine itself
- * (logging ALL, X-Ray, failed-execution alarm), the per-recipe settings lookup, failure records and SNS
- * notices. Both machines stay on JSONPath so that they run in aws-local-stepfunctions and moto.
+ * (logging ALL, X-Ray, failed-execution alarm), failure records, SNS notices and a safe membership check
+ * (the per-recipe settings are S3 objects: see serving-settings.ts). Both machines stay on JSONPath so
+ * that they run in aws-local-stepfunctions and moto.
  */
 
 /** Where a state machine's failure record lives: `{ step, error, cause }`. */
 export const FAILURE_PATH = '$.failure';
-
-/** One recipe's settings, selected at run time by an exact name match. */
-export interface LookupEntry {
-  /** The value compared with the lookup variable (a pipeline or model package group name). */
-  readonly match: string;
-  /** Recipe name, used in the state name (`Settings <recipe>`). */
-  readonly recipe: string;
-  /** Copied to `resultPath` when the entry matches. */
-  readonly settings: Record<string, unknown>;
-}
-
-/**
- * A Choice over every recipe of the deployment, each branch a Pass that writes that recipe's settings to
- * `resultPath`. Step Functions JSONPath cannot index a map by a run-time key, so the table is unrolled;
- * each entry costs ~0.5 KB of definition (the 1 MB definition limit allows well over 500 recipes).
- */
-export function recipeLookup(
-  scope: Construct,
-  props: {
-    readonly id: string;
-    readonly variable: string;
-    readonly entries: readonly LookupEntry[];
-    readonly resultPath: string;
-    readonly next: sfn.IChainable;
-    readonly otherwise: sfn.IChainable;
-  },
-): sfn.IChainable {
-  // a Choice needs at least one rule; with no recipes every event is someone else's.
-  if (props.entries.length === 0) return props.otherwise;
-  const choice = new sfn.Choice(scope, props.id, {
-    comment: 'Selects the settings of the recipe this event belongs to (synthesized from recipes/*.yaml).',
-  });
-  for (const entry of props.entries) {
-    const settings = new sfn.Pass(scope, `Settings ${entry.recipe}`, {
-      result: sfn.Result.fromObject(entry.settings),
-      resultPath: props.resultPath,
-    });
-    choice.when(sfn.Condition.stringEquals(props.variable, entry.match), settings.next(props.next));
-  }
-  return choice.otherwise(props.otherwise);
-}
 
 /** Catches every error of `state` into `$.error` and records `step` as where it failed. */
 export function catchAsFailure(scope: Construct, state: sfn.TaskStateBase, step: string, next: sfn.IChainable): void {

@@ -16,6 +16,7 @@ import { EndpointOperations } from '../constructs/endpoint-operations';
 import { RegisterModel } from '../constructs/register-model';
 import { ServingModelRole } from '../constructs/serving-model-role';
 import { planServing, type ServingPlan } from '../constructs/serving-plan';
+import { ServingSettings } from '../constructs/serving-settings';
 
 /** Key prefix of endpoint data capture in the artifacts bucket. */
 export const DATA_CAPTURE_PREFIX = 'data-capture/';
@@ -26,7 +27,10 @@ export interface DeploymentStackProps extends cdk.StackProps {
   readonly recipes: readonly LoadedRecipe[];
   /** The platform key: encrypts the state machines' log groups and the data capture. */
   readonly key: kms.IKey;
-  /** Holds the trained models (`models/`, read by endpoints) and data capture (`data-capture/`). */
+  /**
+   * Holds the trained models (`models/`, read by endpoints), data capture (`data-capture/`) and the recipes'
+   * serving settings (`serving/`, read by the state machines).
+   */
   readonly artifactsBucket: s3.IBucket;
   readonly vpc: ec2.IVpc;
   /** Private subnets of the endpoints' model `VpcConfig`. */
@@ -56,11 +60,14 @@ export interface DeploymentStackProps extends cdk.StackProps {
 /**
  * The register-and-deploy stage: EventBridge rules, the REGISTER and DEPLOY state machines, the endpoints'
  * model execution role, an SNS topic for approvals and outcomes, and the operations dashboard. Holds no
- * per-recipe CloudFormation resources (endpoints, their alarms and autoscaling are created at run time), so
- * its size does not grow with the number of recipes beyond the state machines' lookup tables.
+ * per-recipe CloudFormation resources (endpoints, their alarms and autoscaling are created at run time) and
+ * no per-recipe state: each recipe's settings are one JSON object in the artifacts bucket, deployed as one
+ * asset, so the template does not grow with the number of recipes.
  */
 export class DeploymentStack extends cdk.Stack {
   public readonly plans: readonly ServingPlan[];
+  /** The recipes' settings objects in the artifacts bucket, read by both state machines. */
+  public readonly servingSettings: ServingSettings;
   public readonly topic: sns.Topic;
   public readonly register: RegisterModel;
   public readonly deploy: DeployModel;
@@ -146,16 +153,20 @@ export class DeploymentStack extends cdk.Stack {
       securityGroup: this.servingSecurityGroup,
     }).role;
 
+    this.servingSettings = new ServingSettings(this, 'ServingSettings', {
+      plans: this.plans,
+      artifactsBucket: props.artifactsBucket,
+    });
     this.register = new RegisterModel(this, 'Register', {
       naming: config,
-      plans: this.plans,
+      settings: this.servingSettings,
       topic: this.topic,
       logKey: props.key,
       deadLetterQueue,
     });
     this.deploy = new DeployModel(this, 'Deploy', {
       naming: config,
-      plans: this.plans,
+      settings: this.servingSettings,
       topic: this.topic,
       logKey: props.key,
       modelRole: this.modelRole,

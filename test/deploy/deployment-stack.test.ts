@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 // asl-validator 4 ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -5,6 +7,7 @@ const aslValidator = require('asl-validator') as (
   definition: unknown,
   options?: { checkPaths?: boolean; checkArn?: boolean },
 ) => { isValid: boolean; errors: unknown[] };
+import { servingSettingsFiles } from '../../lib/constructs/serving-settings';
 import { expectCfnLintClean, cfnLintTemplates } from '../support/cfn-lint';
 import { expectIamLintClean, iamLintTemplates } from '../support/iam-lint';
 import { expectNoNagFindings } from '../support/nag';
@@ -97,8 +100,9 @@ describe('state machines', () => {
         },
       });
     }
+    // (the third group is the settings file deployment's handler's)
     const groups = template.findResources('AWS::Logs::LogGroup');
-    expect(Object.values(groups)).toHaveLength(2);
+    expect(Object.values(groups)).toHaveLength(3);
     for (const group of Object.values(groups)) {
       expect(group.Properties).toMatchObject({ KmsKeyId: IMPORTED.keyArn, RetentionInDays: 365 });
     }
@@ -139,9 +143,16 @@ describe('state machines', () => {
       expect(aslValidator(definition, { checkPaths: true, checkArn: true }).errors).toEqual([]);
     }
     expect(registerDefinition(empty).States['Not a recipe pipeline']).toMatchObject({ Type: 'Succeed' });
+    // AND there is nothing to deploy or read: no settings deployment, no S3 grant
+    Template.fromJSON(empty.template).resourceCountIs('Custom::CDKBucketDeployment', 0);
+    const machinePolicies = Object.entries(empty.template.Resources).filter(
+      ([id, r]) => r.Type === 'AWS::IAM::Policy' && /^(Register|Deploy)StateMachineRoleDefaultPolicy/.test(id),
+    );
+    expect(machinePolicies).toHaveLength(2);
+    expect(JSON.stringify(machinePolicies)).not.toMatch(/"s3:/);
   });
 
-  test('a recipe adds a lookup entry to each machine but no CloudFormation resource', () => {
+  test('a recipe adds neither a state nor a CloudFormation resource: the definitions differ only in the settings revision', () => {
     // GIVEN one and two recipes WHEN synthesized THEN the resource lists are the same
     const one = buildDeploymentStack({ recipes: [fixtureRecipe('sft-lora-20b')] });
     const types = (t: CfnTemplate) =>
@@ -149,9 +160,53 @@ describe('state machines', () => {
         .map((r) => r.Type)
         .sort();
     expect(types(one.template)).toEqual(types(fixture.template));
-    expect(Object.keys(registerDefinition(fixture).States).length).toBe(
-      Object.keys(registerDefinition(one).States).length + 1,
+    // AND both definitions are the same text once the content-addressed settings prefix is set aside
+    const revisionFree = (f: DeploymentFixture, definition: unknown) =>
+      JSON.stringify(definition).split(f.stack.servingSettings.prefix).join('serving/<revision>/');
+    expect(one.stack.servingSettings.prefix).not.toBe(fixture.stack.servingSettings.prefix);
+    expect(revisionFree(one, registerDefinition(one))).toBe(revisionFree(fixture, registerDefinition(fixture)));
+    expect(revisionFree(one, deployDefinition(one))).toBe(revisionFree(fixture, deployDefinition(fixture)));
+  });
+
+  test('both machines read the settings objects only after they are deployed, from the prefix they name', () => {
+    // GIVEN the stack WHEN synthesized THEN one file deployment writes the settings prefix from one source
+    const prefix = fixture.stack.servingSettings.prefix;
+    expect(prefix).toMatch(/^serving\/[0-9a-f]{16}\/$/);
+    const deployments = template.findResources('Custom::CDKBucketDeployment');
+    const [[deploymentId, deployment]] = Object.entries(deployments).filter(
+      ([, r]) => (r.Properties as Record<string, unknown>).DestinationBucketKeyPrefix === prefix,
     );
+    expect(deployment.Properties).toMatchObject({
+      DestinationBucketName: IMPORTED.bucketName,
+      SourceObjectKeys: [expect.stringMatching(/\.zip$/)],
+      Prune: false,
+      RetainOnDelete: true,
+    });
+    expect(deployment.Properties.SourceMarkers).toBeUndefined();
+    // AND each state machine depends on it and names the prefix in its definition
+    for (const [logicalIdPrefix, definition] of [
+      ['RegisterStateMachine', registerDefinition(fixture)],
+      ['DeployStateMachine', deployDefinition(fixture)],
+    ] as const) {
+      const [machine] = Object.entries(template.findResources('AWS::StepFunctions::StateMachine')).filter(([id]) =>
+        id.startsWith(logicalIdPrefix),
+      );
+      expect(machine[1].DependsOn).toEqual(expect.arrayContaining([deploymentId]));
+      expect(JSON.stringify(definition)).toContain(`'${prefix}{}.json'`);
+    }
+  });
+
+  test('the staged settings asset holds exactly the objects servingSettingsFiles generates', () => {
+    // GIVEN the synthesized assembly WHEN the staged directory is read THEN it has one file per object
+    const settings = fixture.stack.servingSettings;
+    const staged = path.join(fixture.app.outdir, settings.asset?.assetPath ?? 'missing');
+    const { files } = servingSettingsFiles(fixture.stack.plans);
+    expect(fs.readdirSync(staged).sort()).toEqual(files.map((f) => `${f.name}.json`).sort());
+    for (const file of files) {
+      expect(fs.readFileSync(path.join(staged, `${file.name}.json`), 'utf8')).toBe(file.body);
+      expect(file.key).toBe(`${settings.prefix}${file.name}.json`);
+    }
+    expect(files.map((f) => f.name)).toEqual(['gptoss-dev-full-120b-auto', 'gptoss-dev-sft-lora-20b']);
   });
 });
 
@@ -173,6 +228,36 @@ describe('least privilege', () => {
     // AND "*" resources are used only by the actions that support no resource-level permissions
     const starActions = statements.filter((s) => asList(s.Resource).includes('*')).flatMap((s) => asList(s.Action));
     expect(starActions.filter((a) => !/^(xray:|logs:|sagemaker:listmodelpackages$)/i.test(a as string))).toEqual([]);
+  });
+
+  test('both roles read the settings objects under serving/ only, list only that prefix, and decrypt through S3 only', () => {
+    // GIVEN each role's policy WHEN read THEN the S3 and KMS statements are scoped to the settings
+    for (const role of ['RegisterStateMachineRoleDefaultPolicy', 'DeployStateMachineRoleDefaultPolicy']) {
+      const statements = rolePolicyStatements(role);
+      const withAction = (action: string) => statements.filter((s) => asList(s.Action).includes(action));
+      expect(withAction('s3:GetObject').flatMap((s) => asList(s.Resource))).toEqual(
+        expect.arrayContaining([`arn:aws:s3:::${IMPORTED.bucketName}/serving/*`]),
+      );
+      for (const s of withAction('s3:GetObject')) {
+        expect(asList(s.Resource)).toEqual([`arn:aws:s3:::${IMPORTED.bucketName}/serving/*`]);
+      }
+      expect(withAction('s3:ListBucket')).toEqual([
+        expect.objectContaining({
+          Resource: `arn:aws:s3:::${IMPORTED.bucketName}`,
+          Condition: { StringLike: { 's3:prefix': ['serving/*'] } },
+        }),
+      ]);
+      // (the other kms:Decrypt is the notifications topic's own key, for SNS publishing)
+      expect(withAction('kms:Decrypt').filter((st) => st.Resource === IMPORTED.keyArn)).toEqual([
+        expect.objectContaining({
+          Resource: IMPORTED.keyArn,
+          Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } },
+        }),
+      ]);
+      expect(
+        statements.flatMap((s) => asList(s.Action)).filter((a) => /^s3:(\*|List\*|GetObject\*)/.test(a as string)),
+      ).toEqual([]);
+    }
   });
 
   test('the DEPLOY role passes only the model role, to SageMaker, and writes only prefixed hosting resources', () => {

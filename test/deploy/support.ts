@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateModelPackageGroupCommand, CreateTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -10,6 +11,7 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { IConstruct } from 'constructs';
 import type { AppConfig } from '../../lib/config/app-config';
 import { type LoadedRecipe, loadRecipe } from '../../lib/config/load-recipes';
+import { servingSettingsFiles } from '../../lib/constructs/serving-settings';
 import { DeploymentStack, type DeploymentStackProps } from '../../lib/stacks/deployment-stack';
 import { type CfnTemplate, definitionOf, type RefValues, TEST_ACCOUNT, TEST_REGION } from '../support/sfn-local';
 import { appContext, testConfig } from '../support/template';
@@ -109,6 +111,29 @@ const clientConfig = (endpoint: string) => ({
 
 export function sageMakerClient(endpoint: string): SageMakerClient {
   return new SageMakerClient(clientConfig(endpoint));
+}
+
+/**
+ * Creates the artifacts bucket in moto and uploads the recipes' settings objects the stack deploys, generated
+ * by the construct's own function from the stack's plans (and checked against the prefix in the stack).
+ */
+export async function uploadServingSettings(endpoint: string, fixture: DeploymentFixture): Promise<void> {
+  const { prefix, files } = servingSettingsFiles(fixture.stack.plans);
+  if (prefix !== fixture.stack.servingSettings.prefix) {
+    throw new Error(`settings prefix ${prefix} differs from the stack's ${fixture.stack.servingSettings.prefix}`);
+  }
+  const s3 = new S3Client({ ...clientConfig(endpoint), forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: IMPORTED.bucketName }));
+  for (const file of files) {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: IMPORTED.bucketName,
+        Key: file.key,
+        Body: file.body,
+        ContentType: 'application/json',
+      }),
+    );
+  }
 }
 
 /** One SNS notice as delivered to an SQS subscriber. */

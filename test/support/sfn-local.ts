@@ -2,6 +2,8 @@ import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-s
 import * as autoscaling from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import * as cloudwatch from '@aws-sdk/client-cloudwatch';
+import { S3Client } from '@aws-sdk/client-s3';
+import * as s3 from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import * as sagemaker from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
@@ -15,7 +17,8 @@ import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-l
  * the real AWS SDK v3 call its Resource names (`arn:aws:states:::aws-sdk:<service>:<action>`, or the
  * optimized `arn:aws:states:::sns:publish`) against an emulator endpoint such as moto server. The request
  * is the state's resolved Parameters, as Step Functions sends them; the result is the SDK response with
- * dates as ISO strings and blobs as UTF-8 strings (what Step Functions returns), without `$metadata`.
+ * dates as ISO strings and blobs and streamed bodies (S3 GetObject) as UTF-8 strings (what Step Functions
+ * returns), without `$metadata`.
  *
  * An operation the emulator lacks can be answered by an `override` keyed `service:action`; overrides get
  * the real call as `next`, so they can also wrap it (fault injection). Every call is recorded.
@@ -130,27 +133,46 @@ export function integrationOf(resource: string): { service: string; action: stri
 type SdkModule = Record<string, unknown>;
 type SdkClient = { send(command: unknown): Promise<Record<string, unknown>> };
 
-const SERVICES: Record<string, { module: SdkModule; client: new (config: object) => SdkClient; errorPrefix: string }> =
-  {
-    sagemaker: { module: sagemaker, client: SageMakerClient as never, errorPrefix: 'SageMaker' },
-    sagemakerruntime: {
-      module: sagemakerRuntime,
-      client: SageMakerRuntimeClient as never,
-      errorPrefix: 'SageMakerRuntime',
-    },
-    applicationautoscaling: {
-      module: autoscaling,
-      client: ApplicationAutoScalingClient as never,
-      errorPrefix: 'ApplicationAutoScaling',
-    },
-    cloudwatch: { module: cloudwatch, client: CloudWatchClient as never, errorPrefix: 'CloudWatch' },
-    sns: { module: snsSdk, client: SNSClient as never, errorPrefix: 'Sns' },
-  };
+interface ServiceBinding {
+  readonly module: SdkModule;
+  readonly client: new (config: object) => SdkClient;
+  readonly errorPrefix: string;
+  /** Extra client configuration for an emulator endpoint. */
+  readonly config?: object;
+}
+
+const SERVICES: Record<string, ServiceBinding> = {
+  sagemaker: { module: sagemaker, client: SageMakerClient as never, errorPrefix: 'SageMaker' },
+  // an emulator on 127.0.0.1 has no bucket subdomains.
+  s3: { module: s3, client: S3Client as never, errorPrefix: 'S3', config: { forcePathStyle: true } },
+  sagemakerruntime: {
+    module: sagemakerRuntime,
+    client: SageMakerRuntimeClient as never,
+    errorPrefix: 'SageMakerRuntime',
+  },
+  applicationautoscaling: {
+    module: autoscaling,
+    client: ApplicationAutoScalingClient as never,
+    errorPrefix: 'ApplicationAutoScaling',
+  },
+  cloudwatch: { module: cloudwatch, client: CloudWatchClient as never, errorPrefix: 'CloudWatch' },
+  sns: { module: snsSdk, client: SNSClient as never, errorPrefix: 'Sns' },
+};
+
+/** A streamed body (S3 GetObject) as the SDK returns it. */
+interface StreamedBody {
+  transformToString(encoding?: string): Promise<string>;
+}
+
+const isStreamedBody = (v: unknown): v is StreamedBody =>
+  typeof v === 'object' && v !== null && typeof (v as StreamedBody).transformToString === 'function';
 
 /** Converts an SDK response to what Step Functions hands the state: JSON, blobs as text, no $metadata. */
-function asStepFunctionsResult(response: Record<string, unknown>): unknown {
+async function asStepFunctionsResult(response: Record<string, unknown>): Promise<unknown> {
   const rest = { ...response };
   delete rest.$metadata;
+  // Step Functions returns an S3 object's body as text (GetObject results are limited to 256 KiB).
+  if (isStreamedBody(rest.Body)) rest.Body = await rest.Body.transformToString('utf-8');
   return JSON.parse(
     JSON.stringify(rest, (_key, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v)),
   );
@@ -167,15 +189,17 @@ export async function sdkCall(endpoint: string, service: string, action: string,
     endpoint,
     region: TEST_REGION,
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    ...svc.config,
   });
   try {
     return asStepFunctionsResult(await client.send(new Command(params)));
   } catch (e) {
     const err = e as Error & { $fault?: string };
     if (!err.$fault) throw e;
-    // Step Functions names SDK-integration errors "<Service>.<Exception>".
+    // Step Functions names SDK-integration errors "<Service>.<Exception>", adding the "Exception" suffix where
+    // the service's error name lacks it (S3 NoSuchBucket is S3.NoSuchBucketException).
     const named = new Error(err.message);
-    named.name = `${svc.errorPrefix}.${err.name}`;
+    named.name = `${svc.errorPrefix}.${err.name.endsWith('Exception') ? err.name : `${err.name}Exception`}`;
     throw named;
   }
 }

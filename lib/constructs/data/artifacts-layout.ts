@@ -13,6 +13,8 @@ export const ARTIFACTS_LAYOUT = {
   code: 'code/',
   /** The MLflow artifact store. */
   mlflow: 'mlflow/',
+  /** Per-recipe settings of the register/deploy state machines, per content-hashed revision. */
+  serving: 'serving/',
 } as const;
 
 export type ArtifactsPrefix = (typeof ARTIFACTS_LAYOUT)[keyof typeof ARTIFACTS_LAYOUT];
