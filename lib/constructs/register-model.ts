@@ -1,6 +1,5 @@
 import * as cdk from 'aws-cdk-lib';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -26,6 +25,8 @@ import {
   ObservedStateMachine,
   recordCaughtFailure,
   recordFailure,
+  grantWatch,
+  startOnSageMakerEvent,
 } from './workflow-support';
 
 /** EventBridge detail-type of a finished SageMaker pipeline execution. */
@@ -531,29 +532,20 @@ export class RegisterModel extends Construct {
       "Pipeline executions, the training jobs SageMaker Pipelines names 'pipelines-<execution>-...', and model package versions are created at run time; every pattern is limited to this deployment's name prefix (one group and pipeline per recipe).",
     );
 
-    this.rule = new events.Rule(this, 'PipelineSucceeded', {
+    this.rule = startOnSageMakerEvent(this, 'PipelineSucceeded', {
       description: `${prefix}: a fine-tuning pipeline execution succeeded; register its model`,
-      eventPattern: {
-        source: ['aws.sagemaker'],
-        detailType: [PIPELINE_EXECUTION_STATUS_CHANGE],
-        detail: {
-          currentPipelineExecutionStatus: ['Succeeded'],
-          pipelineArn: [{ prefix: arn('sagemaker', 'pipeline', `${prefix}-`) }],
-        },
+      detailType: PIPELINE_EXECUTION_STATUS_CHANGE,
+      detail: {
+        currentPipelineExecutionStatus: ['Succeeded'],
+        pipelineArn: [{ prefix: arn('sagemaker', 'pipeline', `${prefix}-`) }],
       },
-      targets: [
-        new targets.SfnStateMachine(this.stateMachine, {
-          deadLetterQueue: props.deadLetterQueue,
-          retryAttempts: 8,
-          maxEventAge: cdk.Duration.hours(24),
-        }),
-      ],
+      stateMachine: this.stateMachine,
+      deadLetterQueue: props.deadLetterQueue,
     });
   }
 
   /** Lets `grantee` start executions and read their history (the CLI's `watch`). */
   public grantWatch(grantee: iam.IGrantable): iam.Grant {
-    this.stateMachine.grantRead(grantee);
-    return this.stateMachine.grantStartExecution(grantee);
+    return grantWatch(this.stateMachine, grantee);
   }
 }
