@@ -15,6 +15,7 @@ import types
 import typing
 from pathlib import Path
 
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import peft  # noqa: E402

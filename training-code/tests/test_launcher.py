@@ -1,0 +1,266 @@
+"""The launcher: cluster from resourceconfig.json, accelerate configs, EFA env, fail-fast checks, HF token."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import CODE_DIR, base_recipe, job_root, write_recipe
+
+from gpt_oss_train import launcher
+from gpt_oss_train.launcher import (
+    Cluster,
+    LaunchError,
+    Paths,
+    build_command,
+    hyperparameter_args,
+    job_environment,
+    make_plan,
+    read_cluster,
+    read_hf_token,
+)
+from gpt_oss_train.recipe import load_recipe
+from gpt_oss_train.versions import REQUIREMENTS, mismatches, read_pins
+
+
+def recipe_with(tmp_path, tiny_model_dir, **training):
+    platform = {"training": {"instance_type": "ml.p5.48xlarge", **training}}
+    return load_recipe(write_recipe(tmp_path / "r.yaml", base_recipe(tiny_model_dir, platform=platform)))
+
+
+def write_resourceconfig(root: Path, current: str, hosts: list[str], **extra) -> Paths:
+    config = root / "input" / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "resourceconfig.json").write_text(json.dumps({"current_host": current, "hosts": hosts, **extra}))
+    return Paths(root)
+
+
+def test_cluster_comes_from_resourceconfig_with_rank_in_the_sorted_host_list(tmp_path):
+    # GIVEN SageMaker's resourceconfig.json on the second host of three (hosts listed out of order)
+    paths = write_resourceconfig(
+        tmp_path, "algo-2", ["algo-3", "algo-1", "algo-2"], network_interface_name="eth0",
+        current_instance_type="ml.p5.48xlarge",
+    )  # fmt: skip
+
+    # WHEN read without any SM_* variables (a custom ContainerEntrypoint gets none)
+    cluster = read_cluster(paths, env={})
+
+    # THEN rank, host count and main host follow the sorted host list
+    assert cluster.hosts == ("algo-1", "algo-2", "algo-3")
+    assert (cluster.rank, cluster.num_machines, cluster.main_address) == (1, 3, "algo-1")
+    assert (cluster.network_interface, cluster.instance_type) == ("eth0", "ml.p5.48xlarge")
+
+
+def test_cluster_from_sm_variables_and_fails_when_they_disagree(tmp_path):
+    env = {"SM_HOSTS": '["algo-2","algo-1"]', "SM_CURRENT_HOST": "algo-2", "SM_MASTER_ADDR": "10.0.0.5"}
+    cluster = read_cluster(Paths(tmp_path), env=env)
+    assert (cluster.rank, cluster.main_address) == (1, "10.0.0.5")
+
+    paths = write_resourceconfig(tmp_path, "algo-1", ["algo-1", "algo-2"])
+    with pytest.raises(LaunchError, match="SM_HOST_COUNT=3 but 2 hosts"):
+        read_cluster(paths, env={"SM_HOST_COUNT": "3"})
+    with pytest.raises(LaunchError, match="SM_CURRENT_HOST_RANK=1 but 'algo-1' is host 0"):
+        read_cluster(paths, env={"SM_CURRENT_HOST_RANK": "1"})
+
+
+def test_hyperparameters_become_overrides(tmp_path):
+    # GIVEN the pipeline's HyperParameters (strings), one list and one SDK-internal key
+    config = tmp_path / "input" / "config"
+    config.mkdir(parents=True)
+    (config / "hyperparameters.json").write_text(
+        json.dumps({"max_steps": "100", "lora_target_parameters": '["a","b"]', "sagemaker_program": "x.py"})
+    )
+    # THEN they become `--key value` flags, lists expanded, SDK keys dropped
+    assert hyperparameter_args(Paths(tmp_path)) == ["--lora_target_parameters", "a", "b", "--max_steps", "100"]
+
+
+def test_multi_node_zero3_plan_uses_c10d_on_port_29500_and_every_gpu(tmp_path, tiny_model_dir):
+    # GIVEN a 2-node ZeRO-3 recipe on host algo-2 with 8 GPUs
+    recipe = recipe_with(tmp_path, tiny_model_dir, distribution="zero3", instance_count=2)
+    cluster = Cluster(("algo-1", "algo-2"), "algo-2", "algo-1", "eth0", "ml.p5.48xlarge")
+
+    # WHEN planned and turned into the launch command
+    plan = make_plan(recipe, cluster, gpus=8, cpu=False)
+    command = build_command(plan, recipe.path, ["--max_steps", "5"])
+
+    # THEN accelerate launches 16 processes across 2 machines with c10d rendezvous at the main host
+    assert plan.config_file.name == "zero3.yaml"
+    script = command.index(str(CODE_DIR / "sft.py"))
+    flags = dict(zip(command[3:script:2], command[4:script:2], strict=True))
+    assert command[:3] == [launcher.sys.executable, "-m", "accelerate.commands.launch"]
+    assert {k: flags[k] for k in ("--num_machines", "--machine_rank", "--num_processes")} == {
+        "--num_machines": "2",
+        "--machine_rank": "1",
+        "--num_processes": "16",
+    }
+    assert (flags["--rdzv_backend"], flags["--main_process_port"], flags["--main_process_ip"]) == (
+        "c10d",
+        "29500",
+        "algo-1",
+    )
+    assert command[script:] == [str(CODE_DIR / "sft.py"), "--config", str(recipe.path), "--max_steps", "5"]
+
+
+def test_single_node_plans(tmp_path, tiny_model_dir):
+    one_host = Cluster(("algo-1",), "algo-1", "algo-1")
+    single = make_plan(recipe_with(tmp_path, tiny_model_dir), one_host, gpus=8, cpu=False)
+    assert (single.config_file.name, single.num_processes) == ("single_gpu.yaml", 1)
+    ddp = make_plan(recipe_with(tmp_path, tiny_model_dir, distribution="ddp"), one_host, gpus=8, cpu=False)
+    assert (ddp.config_file.name, ddp.num_processes) == ("ddp.yaml", 8)
+    command = build_command(ddp, Path("r.yaml"), [])
+    assert "static" in command and "--main_process_ip" not in command
+
+
+@pytest.mark.parametrize(
+    ("training", "hosts", "gpus", "message"),
+    [
+        ({"instance_count": 2, "distribution": "ddp"}, 1, 8, "instance_count is 2 but the job has 1 host"),
+        ({"instance_count": 2}, 2, 8, "single-gpu cannot use 2 instances"),
+        ({}, 1, 0, "no GPU is visible"),
+    ],
+)
+def test_fails_fast_on_a_bad_cluster_config(tmp_path, tiny_model_dir, training, hosts, gpus, message):
+    names = tuple(f"algo-{i + 1}" for i in range(hosts))
+    with pytest.raises(LaunchError, match=message):
+        make_plan(recipe_with(tmp_path, tiny_model_dir, **training), Cluster(names, names[0], names[0]), gpus, False)
+
+
+def test_efa_environment_on_p4_p5_only(tmp_path, tiny_model_dir):
+    recipe = recipe_with(tmp_path, tiny_model_dir, distribution="ddp", instance_count=2)
+    for instance_type, efa in [("ml.p5.48xlarge", True), ("ml.p4de.24xlarge", True), ("ml.g6e.48xlarge", False)]:
+        cluster = Cluster(("algo-1", "algo-2"), "algo-1", "algo-1", "eth0", instance_type)
+        env = job_environment(recipe, make_plan(recipe, cluster, 8, False), Paths(tmp_path), env={})
+        assert (env.get("FI_PROVIDER") == "efa") is efa, instance_type
+        assert (env.get("FI_EFA_USE_DEVICE_RDMA") == "1") is efa
+        assert (env.get("NCCL_SOCKET_IFNAME") == "eth0") is efa
+        assert env["SM_MODEL_DIR"] == str(tmp_path / "model")
+        assert env["RECIPE_HASH"] == recipe.sha256
+    # a value set on the job wins
+    cluster = Cluster(("algo-1", "algo-2"), "algo-1", "algo-1", "eth0", "ml.p5.48xlarge")
+    env = job_environment(recipe, make_plan(recipe, cluster, 8, False), Paths(tmp_path), env={"NCCL_PROTO": "LL128"})
+    assert env["NCCL_PROTO"] == "LL128"
+
+
+def load_accelerate_config(name):
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    return load_config_from_file(str(CODE_DIR / "configs" / name))
+
+
+@pytest.mark.parametrize("name", ["single_gpu.yaml", "ddp.yaml", "zero3.yaml", "zero3_offload.yaml"])
+def test_accelerate_configs_load(name):
+    config = load_accelerate_config(name)
+    assert config.mixed_precision == "bf16"
+    if name != "single_gpu.yaml":
+        assert (config.rdzv_backend, config.same_network, config.main_process_port) == ("c10d", False, 29500)
+
+
+@pytest.mark.parametrize(("name", "offload"), [("zero3.yaml", "none"), ("zero3_offload.yaml", "cpu")])
+def test_zero3_configs_make_the_decoder_layer_a_leaf_and_save_16bit(name, offload):
+    # GIVEN the ZeRO-3 configs (the AWS sample's lacked the MoE leaf and used SSH-based pdsh across nodes)
+    from accelerate.commands.launch import _validate_launch_command, launch_command_parser
+    from accelerate.utils.launch import prepare_deepspeed_cmd_env
+
+    ds = load_accelerate_config(name).deepspeed_config
+    assert ds["zero_stage"] == 3 and ds["zero3_save_16bit_model"] is True and ds["zero3_init_flag"] is True
+    assert ds["deepspeed_moe_layer_cls_names"] == "GptOssDecoderLayer"
+    assert ds["offload_optimizer_device"] == ds["offload_param_device"] == offload
+
+    # WHEN accelerate prepares a 2-node launch with it, as the launcher's command asks
+    args = launch_command_parser().parse_args(
+        ["--config_file", str(CODE_DIR / "configs" / name), "--num_machines", "2", "--machine_rank", "1",
+         "--num_processes", "16", "--main_process_ip", "algo-1", "--main_process_port", "29500",
+         "--rdzv_backend", "c10d", "sft.py"]
+    )  # fmt: skip
+    args, defaults, _ = _validate_launch_command(args)
+    args.deepspeed_fields_from_accelerate_config = ",".join(defaults.deepspeed_config)  # as launch_command does
+    command, env = prepare_deepspeed_cmd_env(args)
+
+    # THEN torchrun (not pdsh) rendezvouses at algo-1:29500 and every rank gets the MoE leaf class
+    assert command is None  # torchrun in-process, no `deepspeed --hostfile` over SSH
+    assert (args.rdzv_endpoint, args.nnodes, args.nproc_per_node) == ("algo-1:29500", "2", "8")
+    assert env["ACCELERATE_DEEPSPEED_MOE_LAYER_CLS_NAMES"] == "GptOssDecoderLayer"
+    assert env["ACCELERATE_DEEPSPEED_ZERO3_SAVE_16BIT_MODEL"] == "true"
+
+
+def test_launcher_fails_fast_on_an_unknown_recipe_key_and_writes_the_failure_reason(tmp_path, tiny_model_dir):
+    # GIVEN a job whose recipe has a typo
+    root = job_root(tmp_path, base_recipe(tiny_model_dir, per_device_batch_size=4), {"max_steps": 1})
+
+    # WHEN the launcher starts
+    code = launcher.main(["--cpu"], env={"GPT_OSS_OPT_ML": str(root)})
+
+    # THEN it stops before any process starts, and SageMaker's FailureReason names the file and the key
+    failure = (root / "output" / "failure").read_text()
+    assert code == 2
+    assert "tiny.yaml" in failure and "per_device_batch_size" in failure and "per_device_train_batch_size" in failure
+
+
+def test_launcher_fails_fast_on_an_unknown_hyperparameter(tmp_path, tiny_model_dir):
+    root = job_root(tmp_path, base_recipe(tiny_model_dir), {"max_stepz": 1})
+    assert launcher.main(["--cpu"], env={"GPT_OSS_OPT_ML": str(root)}) == 2
+    assert "--max_stepz" in (root / "output" / "failure").read_text()
+
+
+def test_launcher_uses_the_channels_and_forces_the_checkpoint_dir(tmp_path, tiny_model_dir, capsys):
+    # GIVEN a job with a staged base model in the `model` channel and data in the `training` channel
+    recipe = base_recipe(tiny_model_dir, dataset_path=None, model_name_or_path="openai/gpt-oss-20b")
+    root = job_root(tmp_path, recipe, {"max_steps": 3, "output_dir": "/elsewhere"})
+    (root / "input" / "data" / "model").mkdir(parents=True)
+    (root / "input" / "data" / "model" / "config.json").write_text("{}")
+
+    # WHEN the launcher plans the run
+    assert launcher.main(["--cpu", "--dry-run"], env={"GPT_OSS_OPT_ML": str(root)}) == 0
+    command = capsys.readouterr().out.splitlines()[-1]
+
+    # THEN the channels replace the Hub ids and checkpoints go to /opt/ml/checkpoints whatever the overrides say
+    assert f"--model_name_or_path {root}/input/data/model" in command
+    assert f"--dataset_path {root}/input/data/training" in command
+    assert command.endswith(f"--output_dir {root}/checkpoints")
+
+
+def test_version_check_reads_the_pins_and_reports_mismatches():
+    pins = read_pins()
+    assert pins["trl"] == "1.16.0" and pins["peft"] == "0.21.2" and pins["transformers"] == "5.23.0"
+    assert mismatches(["transformers", "trl", "peft", "accelerate", "deepspeed", "datasets"]) == []
+    problems = mismatches(["trl", "not-a-package"], pins={"trl": "0.21.0", "not-a-package": "1.0"})
+    assert problems == ["trl: installed 1.16.0, pinned 0.21.0", "not-a-package: not installed (pinned 1.0)"]
+    assert REQUIREMENTS.name == "requirements.txt"
+
+
+def test_launcher_fails_fast_on_library_versions_that_differ_from_the_pins(tmp_path, tiny_model_dir, monkeypatch):
+    root = job_root(tmp_path, base_recipe(tiny_model_dir), {})
+    monkeypatch.setattr(
+        "gpt_oss_train.versions.read_pins", lambda path=REQUIREMENTS: {**read_pins(), "peft": "0.17.0"}
+    )
+    assert launcher.main(["--cpu"], env={"GPT_OSS_OPT_ML": str(root)}) == 2
+    failure = (root / "output" / "failure").read_text()
+    assert "peft: installed 0.21.2, pinned 0.17.0" in failure and "Dockerfile" in failure
+
+
+def test_hf_token_is_read_from_secrets_manager(monkeypatch):
+    # GIVEN a token in Secrets Manager (moto), as a JSON secret and as a plain string
+    import boto3
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("secretsmanager", region_name="eu-west-1")
+        json_arn = client.create_secret(Name="hf-json", SecretString='{"HF_TOKEN": "hf_json"}')["ARN"]
+        plain_arn = client.create_secret(Name="hf-plain", SecretString="hf_plain\n")["ARN"]
+        empty_arn = client.create_secret(Name="hf-empty", SecretString="{}")["ARN"]
+        # WHEN / THEN the launcher gets the token, and errors never include a secret value
+        assert read_hf_token(json_arn) == "hf_json"
+        assert read_hf_token(plain_arn) == "hf_plain"
+        with pytest.raises(LaunchError, match="holds no token"):
+            read_hf_token(empty_arn)
+        with pytest.raises(LaunchError, match="ResourceNotFoundException"):
+            read_hf_token(json_arn.replace("hf-json", "missing"))
+
+
+def test_recipe_channel_must_hold_exactly_one_recipe(tmp_path, tiny_model_dir):
+    root = job_root(tmp_path, base_recipe(tiny_model_dir), {})
+    write_recipe(root / "input" / "data" / "recipe" / "second.yaml", yaml.safe_load("a: 1"))
+    assert launcher.main(["--cpu"], env={"GPT_OSS_OPT_ML": str(root)}) == 2
+    assert "exactly one recipe YAML" in (root / "output" / "failure").read_text()
