@@ -167,7 +167,7 @@ export async function prepareData(ctx: CliContext, file: string, opts: PrepareDa
     if (estimate) {
       out.line(
         `estimate    ${estimate.summary}: ~${formatDuration(estimate.hours * 3600_000)} on ${estimate.instances}, ` +
-          `~${formatUsd(estimate.usd)} per run${estimate.spot ? ' (spot price)' : ''}`,
+          `~${formatUsd(estimate.usd)} per run${estimate.spot ? ' on demand (less with spot)' : ''}`,
       );
       if (estimate.note) out.line(`            ${estimate.note}`);
     }
