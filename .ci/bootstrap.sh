@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 stamp() { sha256sum "$@" | sha256sum | cut -c1-16; }
+# pip warns once per package about find-links folders some machines configure but lack; keep the log readable.
+quiet_pip() { .venv/bin/pip "$@" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }; }
 
 npm_stamp=$(stamp package-lock.json)
 if [[ ! -f node_modules/.bootstrap-stamp || "$(cat node_modules/.bootstrap-stamp)" != "$npm_stamp" ]]; then
@@ -18,9 +20,8 @@ py_stamp=$(stamp training-code/requirements-dev.txt)
 if [[ ! -f .venv/.bootstrap-stamp || "$(cat .venv/.bootstrap-stamp)" != "$py_stamp" ]]; then
   echo "==> creating the Python environment in .venv (first run takes a few minutes)"
   python3 -m venv .venv
-  .venv/bin/pip install --quiet --upgrade pip
   # torch first and pinned: a looser requirement elsewhere would otherwise pull a multi-GB CUDA build.
-  .venv/bin/pip install --quiet torch==2.13.0
-  .venv/bin/pip install --quiet -r training-code/requirements-dev.txt
+  quiet_pip install --quiet torch==2.13.0
+  quiet_pip install --quiet -r training-code/requirements-dev.txt
   echo "$py_stamp" > .venv/.bootstrap-stamp
 fi
