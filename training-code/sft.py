@@ -15,13 +15,13 @@ recipe from the `recipe` channel. By hand:
 
 # LoRA on one GPU (attention and, with `lora_target_parameters`, the MoE experts)
 ```bash
-python sft.py --config ../recipes/gpt-oss-20b-lora.yaml --output_dir checkpoints
+python sft.py --config ../recipes/gpt-oss-20b-multilingual-lora.yaml --output_dir checkpoints
 ```
 
 # Full fine-tune, DeepSpeed ZeRO-3 on 8 GPUs
 ```bash
 accelerate launch --config_file configs/zero3.yaml --num_processes 8 \
-    sft.py --config ../recipes/gpt-oss-120b-full.yaml --output_dir checkpoints
+    sft.py --config ../recipes/gpt-oss-20b-full.yaml --output_dir checkpoints
 ```
 
 Command-line flags override the recipe (`--max_steps 100`, `--learning_rate 1e-4`). The recipe's `platform`

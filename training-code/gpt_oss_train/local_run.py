@@ -144,7 +144,7 @@ def generate_reply(model_dir: Path, messages: list[dict], max_new_tokens: int = 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--recipe", required=True, help="recipe YAML, e.g. recipes/gpt-oss-20b-lora.yaml")
+    parser.add_argument("--recipe", required=True, help="recipe YAML, e.g. recipes/gpt-oss-20b-multilingual-lora.yaml")
     parser.add_argument("--output", default="local-run", help="working directory (default: ./local-run)")
     parser.add_argument("--max-steps", type=int, default=60, help="training steps (default: 60)")
     parser.add_argument(
