@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AppConfig } from '../config/app-config';
-import { loadAppConfig } from '../config/load-app-config';
+import { loadAppConfig, readCdkJsonContext } from '../config/load-app-config';
 import { listRecipeFiles } from '../config/load-recipes';
 import type { NamingContext } from '../config/naming';
 import { AwsClients } from './aws-clients';
@@ -73,10 +73,7 @@ export class CliContext {
   /** The app config from `<projectDir>/cdk.json` context `gptOss` (+ `--config-file`), validated. */
   get config(): AppConfig {
     if (!this.appConfig) {
-      const cdkJson = path.join(this.projectDir, 'cdk.json');
-      const context: Record<string, unknown> = fs.existsSync(cdkJson)
-        ? ((JSON.parse(fs.readFileSync(cdkJson, 'utf8')) as { context?: Record<string, unknown> }).context ?? {})
-        : {};
+      const context = { ...readCdkJsonContext(this.projectDir) };
       // --config-file is relative to where the command runs, like any other path argument.
       if (this.options.configFile) context.configFile = path.resolve(this.environment.cwd, this.options.configFile);
       this.appConfig = loadAppConfig(context, this.projectDir);

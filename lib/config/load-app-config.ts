@@ -44,3 +44,17 @@ export function loadAppConfig(context: Record<string, unknown>, cwd = process.cw
   }
   return parseOrThrow(appConfigSchema, { ...fromContext, ...fromFile }, source);
 }
+
+/** The `context` object of `<cwd>/cdk.json`, or `{}` when there is none. */
+export function readCdkJsonContext(cwd: string): Record<string, unknown> {
+  const file = path.join(cwd, 'cdk.json');
+  if (!fs.existsSync(file)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError('cdk.json', [`(top level): not valid JSON (${(e as Error).message}); fix the syntax`]);
+  }
+  const context = (parsed as { context?: unknown }).context;
+  return context && typeof context === 'object' && !Array.isArray(context) ? (context as Record<string, unknown>) : {};
+}

@@ -1,7 +1,6 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../config/errors';
-import { loadAppConfig } from '../config/load-app-config';
+import { loadAppConfig, readCdkJsonContext } from '../config/load-app-config';
 import { buildRecipeReport, renderRecipeReport } from './report';
 
 /**
@@ -18,20 +17,6 @@ export interface RecipesCommandOptions {
   readonly cwd: string;
   readonly stdout: { write(chunk: string): unknown };
   readonly stderr: { write(chunk: string): unknown };
-}
-
-/** The `context` object of `<cwd>/cdk.json`, or `{}` when there is none. */
-export function readCdkJsonContext(cwd: string): Record<string, unknown> {
-  const file = path.join(cwd, 'cdk.json');
-  if (!fs.existsSync(file)) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new ConfigError('cdk.json', [`(top level): not valid JSON (${(e as Error).message}); fix the syntax`]);
-  }
-  const context = (parsed as { context?: unknown }).context;
-  return context && typeof context === 'object' && !Array.isArray(context) ? (context as Record<string, unknown>) : {};
 }
 
 export function runRecipesCommand(options: RecipesCommandOptions): number {

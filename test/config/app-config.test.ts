@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../../lib/config/errors';
-import { loadAppConfig } from '../../lib/config/load-app-config';
+import { loadAppConfig, readCdkJsonContext } from '../../lib/config/load-app-config';
 
 function errorOf(fn: () => unknown): ConfigError {
   try {
@@ -106,5 +106,19 @@ describe('app config', () => {
   test('fails when the config file does not exist, naming it', () => {
     const error = errorOf(() => loadAppConfig({ configFile: 'missing.yaml' }, os.tmpdir()));
     expect(error.message).toMatch(/missing\.yaml: 1 problem\n {2}- file not found/);
+  });
+
+  test('reads the cdk.json context, and an absent cdk.json as no context', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdkjson-'));
+    expect(readCdkJsonContext(dir)).toEqual({});
+    fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ app: 'x', context: { gptOss: { stage: 'qa' } } }));
+    expect(readCdkJsonContext(dir)).toEqual({ gptOss: { stage: 'qa' } });
+  });
+
+  test('fails on a cdk.json that is not JSON, naming the file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdkjson-'));
+    fs.writeFileSync(path.join(dir, 'cdk.json'), '{ "context": ');
+    const error = errorOf(() => readCdkJsonContext(dir));
+    expect(error.message).toMatch(/^cdk\.json: 1 problem\n {2}- \(top level\): not valid JSON .*; fix the syntax/);
   });
 });
