@@ -1,18 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError } from '../../lib/config/errors';
 import { loadAppConfig, readCdkJsonContext } from '../../lib/config/load-app-config';
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { configErrorOf } from '../support/config-error';
+import { importedVpc } from '../support/configs';
 
 describe('app config', () => {
   test('an empty context gives the documented defaults', () => {
@@ -40,29 +31,17 @@ describe('app config', () => {
   test('an imported VPC is accepted with subnets and AZs', () => {
     const config = loadAppConfig({
       gptOss: {
-        vpc: {
-          mode: 'import',
-          vpcId: 'vpc-0123456789abcdef0',
-          vpcCidr: '10.0.0.0/16',
-          privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
-          availabilityZones: ['us-east-1a', 'us-east-1b'],
-        },
+        vpc: importedVpc(),
       },
     });
     expect(config.vpc.mode).toBe('import');
   });
 
   test('fails with the key and value of a bad VPC id', () => {
-    const error = errorOf(() =>
+    const error = configErrorOf(() =>
       loadAppConfig({
         gptOss: {
-          vpc: {
-            mode: 'import',
-            vpcId: 'vpc-123',
-            vpcCidr: '10.0.0.0/16',
-            privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
-            availabilityZones: ['us-east-1a', 'us-east-1b'],
-          },
+          vpc: importedVpc({ vpcId: 'vpc-123' }),
         },
       }),
     );
@@ -70,12 +49,14 @@ describe('app config', () => {
   });
 
   test('fails on an unknown Studio user setting, naming the key', () => {
-    const error = errorOf(() => loadAppConfig({ gptOss: { studio: { users: [{ name: 'alice', role: 'admin' }] } } }));
+    const error = configErrorOf(() =>
+      loadAppConfig({ gptOss: { studio: { users: [{ name: 'alice', role: 'admin' }] } } }),
+    );
     expect(error.message).toMatch(/studio\.users\[0\]\.role: unknown key/);
   });
 
   test('fails on a bad notification email and reports every problem at once', () => {
-    const error = errorOf(() =>
+    const error = configErrorOf(() =>
       loadAppConfig({ gptOss: { notificationEmail: 'not-an-email', namePrefix: 'Bad_Prefix' } }),
     );
     expect(error.issues).toHaveLength(2);
@@ -84,7 +65,7 @@ describe('app config', () => {
   });
 
   test('fails on duplicate Studio users and an EBS default above the maximum', () => {
-    const error = errorOf(() =>
+    const error = configErrorOf(() =>
       loadAppConfig({
         gptOss: { studio: { users: [{ name: 'a' }, { name: 'a' }], defaultEbsSizeGb: 200, maximumEbsSizeGb: 100 } },
       }),
@@ -104,7 +85,7 @@ describe('app config', () => {
   });
 
   test('fails when the config file does not exist, naming it', () => {
-    const error = errorOf(() => loadAppConfig({ configFile: 'missing.yaml' }, os.tmpdir()));
+    const error = configErrorOf(() => loadAppConfig({ configFile: 'missing.yaml' }, os.tmpdir()));
     expect(error.message).toMatch(/missing\.yaml: 1 problem\n {2}- file not found/);
   });
 
@@ -118,7 +99,33 @@ describe('app config', () => {
   test('fails on a cdk.json that is not JSON, naming the file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdkjson-'));
     fs.writeFileSync(path.join(dir, 'cdk.json'), '{ "context": ');
-    const error = errorOf(() => readCdkJsonContext(dir));
+    const error = configErrorOf(() => readCdkJsonContext(dir));
     expect(error.message).toMatch(/^cdk\.json: 1 problem\n {2}- \(top level\): not valid JSON .*; fix the syntax/);
+  });
+
+  test('fails when privateRouteTableIds does not match the subnets', () => {
+    // GIVEN one route table for two subnets / WHEN / THEN
+    expect(() =>
+      loadAppConfig({
+        gptOss: {
+          vpc: importedVpc({ privateRouteTableIds: ['rtb-0123456789abcdef0'] }),
+        },
+      }),
+    ).toThrow(
+      /vpc\.privateRouteTableIds: found \["rtb-0123456789abcdef0"\]; privateRouteTableIds must list one route table per private subnet/,
+    );
+  });
+
+  test('fails on a route table id that is not one', () => {
+    // GIVEN a subnet id where a route table id belongs / WHEN / THEN
+    expect(() =>
+      loadAppConfig({
+        gptOss: {
+          vpc: importedVpc({ privateRouteTableIds: ['subnet-0123456789abcdef0', 'rtb-0123456789abcdef1'] }),
+        },
+      }),
+    ).toThrow(
+      /vpc\.privateRouteTableIds\[0\]: found "subnet-0123456789abcdef0"; expected a route table id like "rtb-0123456789abcdef0"/,
+    );
   });
 });

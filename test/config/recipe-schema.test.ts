@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError } from '../../lib/config/errors';
 import { loadRecipe } from '../../lib/config/load-recipes';
 import { RECIPE_FIELDS, RENAMED_KEYS } from '../../lib/config/recipe-schema';
+import { configErrorOf } from '../support/config-error';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'recipe-'));
 function write(name: string, text: string): string {
@@ -11,16 +11,6 @@ function write(name: string, text: string): string {
   fs.writeFileSync(file, text);
   return file;
 }
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
-
 const PLATFORM = 'platform:\n  training:\n    instance_type: ml.p5.48xlarge\n';
 
 describe('recipe schema', () => {
@@ -57,7 +47,7 @@ describe('recipe schema', () => {
 
   test('fails on a misspelt key, an enum typo and a wrong type, all in one error', () => {
     const file = write('bad.yaml', `lerning_rate: 1.0e-4\nlr_scheduler_type: cosine_min\nlora_r: eight\n${PLATFORM}`);
-    const error = errorOf(() => loadRecipe(file));
+    const error = configErrorOf(() => loadRecipe(file));
     expect(error.file).toMatch(/bad\.yaml$/);
     expect(error.issues).toHaveLength(3);
     expect(error.message).toMatch(/lerning_rate: unknown key/);
@@ -66,12 +56,12 @@ describe('recipe schema', () => {
   });
 
   test('fails without a platform block, naming the key', () => {
-    const error = errorOf(() => loadRecipe(write('noplat.yaml', 'model_name_or_path: openai/gpt-oss-20b\n')));
+    const error = configErrorOf(() => loadRecipe(write('noplat.yaml', 'model_name_or_path: openai/gpt-oss-20b\n')));
     expect(error.message).toMatch(/platform: found nothing/);
   });
 
   test('fails on unknown platform keys and bad instance types', () => {
-    const error = errorOf(() =>
+    const error = configErrorOf(() =>
       loadRecipe(
         write('plat.yaml', 'platform:\n  training:\n    instance_type: p5.48xlarge\n    spot_instances: true\n'),
       ),
@@ -83,7 +73,7 @@ describe('recipe schema', () => {
   });
 
   test('fails on YAML syntax errors and duplicate keys with the line number', () => {
-    const error = errorOf(() => loadRecipe(write('dup.yaml', `lora_r: 8\nlora_r: 16\n${PLATFORM}`)));
+    const error = configErrorOf(() => loadRecipe(write('dup.yaml', `lora_r: 8\nlora_r: 16\n${PLATFORM}`)));
     expect(error.message).toMatch(/line 2: .*[Mm]ap keys must be unique/);
   });
 });

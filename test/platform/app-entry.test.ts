@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadAppConfig } from '../../lib/config/load-app-config';
+import { importedVpc } from '../support/configs';
 import { REPO_ROOT } from '../support/python-tools';
 
 /** Runs bin/app.ts the way `cdk synth` does (context in CDK_CONTEXT_JSON, output in CDK_OUTDIR), offline. */
@@ -54,13 +54,7 @@ describe('bin/app.ts', () => {
     [
       'a bad VPC id',
       {
-        vpc: {
-          mode: 'import',
-          vpcId: 'vpc-123',
-          vpcCidr: '10.0.0.0/16',
-          privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
-          availabilityZones: ['us-east-1a', 'us-east-1b'],
-        },
+        vpc: importedVpc({ vpcId: 'vpc-123' }),
       },
       /vpc\.vpcId: found "vpc-123"; expected a VPC id like "vpc-0123456789abcdef0"/,
     ],
@@ -112,45 +106,5 @@ describe('bin/app.ts', () => {
       fs.rmSync(outdir, { recursive: true, force: true });
       fs.rmSync(recipesDir, { recursive: true, force: true });
     }
-  });
-
-  test('fails when privateRouteTableIds does not match the subnets', () => {
-    // GIVEN one route table for two subnets / WHEN / THEN
-    expect(() =>
-      loadAppConfig({
-        gptOss: {
-          vpc: {
-            mode: 'import',
-            vpcId: 'vpc-0123456789abcdef0',
-            vpcCidr: '10.0.0.0/16',
-            privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
-            availabilityZones: ['us-east-1a', 'us-east-1b'],
-            privateRouteTableIds: ['rtb-0123456789abcdef0'],
-          },
-        },
-      }),
-    ).toThrow(
-      /vpc\.privateRouteTableIds: found \["rtb-0123456789abcdef0"\]; privateRouteTableIds must list one route table per private subnet/,
-    );
-  });
-
-  test('fails on a route table id that is not one', () => {
-    // GIVEN a subnet id where a route table id belongs / WHEN / THEN
-    expect(() =>
-      loadAppConfig({
-        gptOss: {
-          vpc: {
-            mode: 'import',
-            vpcId: 'vpc-0123456789abcdef0',
-            vpcCidr: '10.0.0.0/16',
-            privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
-            availabilityZones: ['us-east-1a', 'us-east-1b'],
-            privateRouteTableIds: ['subnet-0123456789abcdef0', 'rtb-0123456789abcdef1'],
-          },
-        },
-      }),
-    ).toThrow(
-      /vpc\.privateRouteTableIds\[0\]: found "subnet-0123456789abcdef0"; expected a route table id like "rtb-0123456789abcdef0"/,
-    );
   });
 });

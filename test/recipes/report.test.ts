@@ -2,25 +2,15 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError } from '../../lib/config/errors';
 import { countLevels, formatFinding } from '../../lib/recipes/findings';
 import { suggestTrainingInstance } from '../../lib/recipes/recipe-analysis';
 import { buildRecipeReport, loadValidatedRecipes, renderRecipeReport, reportRows } from '../../lib/recipes/report';
 import { validateRecipeFile } from '../../lib/recipes/validate-recipe';
+import { configErrorOf } from '../support/config-error';
 import { CONFIG, goodRecipe, REPO_ROOT, writeRecipe } from './support';
 
 const RECIPES_DIR = path.join(REPO_ROOT, 'recipes');
 const FIXTURES = path.join(__dirname, 'fixtures', 'stock');
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('shipped recipes', () => {
   const report = buildRecipeReport(RECIPES_DIR, CONFIG, { cwd: REPO_ROOT });
@@ -142,7 +132,7 @@ describe('loadValidatedRecipes (what cdk synth uses)', () => {
     writeRecipe(flash, 'second', dir);
     writeRecipe(goodRecipe(), 'third', dir);
     // WHEN loaded THEN one error names all three problems, with file and key
-    const error = errorOf(() => loadValidatedRecipes(dir, CONFIG));
+    const error = configErrorOf(() => loadValidatedRecipes(dir, CONFIG));
     expect(error.issues).toHaveLength(3);
     expect(error.message).toMatch(/first\.yaml: platform\.training\.max_wait_seconds: found nothing/);
     expect(error.message).toMatch(/second\.yaml: lerning_rate: unknown key/);
@@ -160,7 +150,7 @@ describe('loadValidatedRecipes (what cdk synth uses)', () => {
   });
 
   test('fails on a missing directory', () => {
-    expect(errorOf(() => loadValidatedRecipes('/nonexistent/recipes', CONFIG)).message).toMatch(
+    expect(configErrorOf(() => loadValidatedRecipes('/nonexistent/recipes', CONFIG)).message).toMatch(
       /recipes directory not found/,
     );
   });
