@@ -5,8 +5,8 @@ import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ARTIFACTS_LAYOUT } from '../../lib/constructs/data/artifacts-layout';
 import { ARTIFACT_KEYS, definitionSteps, type Json, parameterDefaults } from '../../lib/pipeline';
+import { estimateVolumeSizeGb } from '../../lib/recipes/volume-estimator';
 import {
-  estimateVolumeSizeGb,
   MAX_RECIPES_PER_SHARD,
   readMetricDefinitions,
   shardOf,
