@@ -180,6 +180,14 @@ export class DeployModel extends Construct {
         resultPath: sfn.JsonPath.DISCARD,
         ...extra,
       });
+    // SageMaker's List* name filters support no resource-level permissions, hence `*`; the result lands in
+    // `$.lookup.list` for the membership check that follows.
+    const findByName = (id: string, action: string, resultList: string, namePath: string) =>
+      call(id, 'sagemaker', action, { NameContains: s(namePath), MaxResults: 100 }, ['*'], {
+        iamAction: `sagemaker:${action.charAt(0).toUpperCase()}${action.slice(1)}`,
+        resultSelector: { list: sfn.JsonPath.listAt(`$.${resultList}`) },
+        resultPath: '$.lookup',
+      });
 
     // ================================================================ terminal states and notices
     const failed = new sfn.Fail(this, 'Deployment failed', {
@@ -340,19 +348,7 @@ export class DeployModel extends Construct {
     });
 
     // ================================================================ current endpoint
-    const findEndpoint = call(
-      'Find endpoint',
-      'sagemaker',
-      'listEndpoints',
-      { NameContains: s('$.settings.endpointName'), MaxResults: 100 },
-      // ListEndpoints supports no resource-level permissions.
-      ['*'],
-      {
-        iamAction: 'sagemaker:ListEndpoints',
-        resultSelector: { list: sfn.JsonPath.listAt('$.Endpoints') },
-        resultPath: '$.lookup',
-      },
-    );
+    const findEndpoint = findByName('Find endpoint', 'listEndpoints', 'Endpoints', '$.settings.endpointName');
     const describeCurrent = call(
       'Describe current endpoint',
       'sagemaker',
@@ -386,18 +382,7 @@ export class DeployModel extends Construct {
     });
 
     // ================================================================ model and endpoint config
-    const findModel = call(
-      'Find model',
-      'sagemaker',
-      'listModels',
-      { NameContains: s('$.names.model'), MaxResults: 100 },
-      ['*'],
-      {
-        iamAction: 'sagemaker:ListModels',
-        resultSelector: { list: sfn.JsonPath.listAt('$.Models') },
-        resultPath: '$.lookup',
-      },
-    );
+    const findModel = findByName('Find model', 'listModels', 'Models', '$.names.model');
     const tags = [
       { Key: 'recipe', Value: s('$.settings.recipe') },
       { Key: 'model-package-version', Value: s('$.names.version') },
@@ -436,18 +421,7 @@ export class DeployModel extends Construct {
         resultPath: '$.created.model',
       },
     );
-    const findConfig = call(
-      'Find endpoint config',
-      'sagemaker',
-      'listEndpointConfigs',
-      { NameContains: s('$.names.model'), MaxResults: 100 },
-      ['*'],
-      {
-        iamAction: 'sagemaker:ListEndpointConfigs',
-        resultSelector: { list: sfn.JsonPath.listAt('$.EndpointConfigs') },
-        resultPath: '$.lookup',
-      },
-    );
+    const findConfig = findByName('Find endpoint config', 'listEndpointConfigs', 'EndpointConfigs', '$.names.model');
     const createConfig = call(
       'Create endpoint config',
       'sagemaker',
