@@ -814,10 +814,12 @@ export function servingMemoryRule(ctx: LintContext): Finding[] {
       finding(
         ctx,
         'serving-memory',
-        'warning',
+        'error',
         'platform.serving.instance_type',
         show(block.instance_type),
-        `${detail} exceeds vLLM's default budget (${gib(serving.vllmBudgetBytes)} = 90% of ${instance.gpu?.memoryGiB} GiB)`,
+        // the serving container runs vLLM at its default gpu_memory_utilization, so this budget is the real limit
+        // (the deploy stage refuses the same recipe at synth).
+        `${detail} exceeds vLLM's default budget (${gib(serving.vllmBudgetBytes)} = 90% of ${instance.gpu?.memoryGiB} GiB), which the serving container runs with`,
         'choose a larger serving instance or a higher tensor_parallel_degree, or lower max_model_len',
       ),
     ];

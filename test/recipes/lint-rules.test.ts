@@ -481,7 +481,7 @@ const CASES: RuleCase[] = [
   {
     what: 'a merged model over vLLM default budget',
     rule: 'serving-memory',
-    level: 'warning',
+    level: 'error',
     keyPath: 'platform.serving.instance_type',
     message: /found "ml.g6e.2xlarge"; .* exceeds vLLM's default budget \(40.5 GiB = 90% of 45 GiB\)/,
     mutate: (d) => {
