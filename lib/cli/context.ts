@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AppConfig } from '../config/app-config';
 import { loadAppConfig, readCdkJsonContext } from '../config/load-app-config';
-import { listRecipeFiles } from '../config/load-recipes';
+import { listRecipeFiles, recipeNameOf } from '../config/load-recipes';
 import type { NamingContext } from '../config/naming';
 import { AwsClients } from './aws-clients';
 import { Output, type OutputStreams } from './output';
@@ -96,12 +96,12 @@ export class CliContext {
 
   /** Recipe names from `recipes/*.yaml` in the checkout. */
   localRecipeNames(): string[] {
-    return listRecipeFiles(this.recipesDir).map((f) => path.basename(f).replace(/\.ya?ml$/, ''));
+    return listRecipeFiles(this.recipesDir).map(recipeNameOf);
   }
 
   /** The recipe file for a name, or undefined when the checkout has none. */
   recipeFile(name: string): string | undefined {
-    return listRecipeFiles(this.recipesDir).find((f) => path.basename(f).replace(/\.ya?ml$/, '') === name);
+    return listRecipeFiles(this.recipesDir).find((f) => recipeNameOf(f) === name);
   }
 
   /** The user name recorded in approval descriptions. */

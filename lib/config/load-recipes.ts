@@ -18,11 +18,30 @@ export interface LoadedRecipe {
   readonly document: RecipeDocument;
 }
 
+/** A recipe's pipeline name: its file name without `.yaml`/`.yml`. */
+export function recipeNameOf(file: string): string {
+  return path.basename(file).replace(/\.ya?ml$/, '');
+}
+
+/** What identifies a recipe file, before any parsing: name, display path, committed bytes and their hash. */
+export type RecipeSource = Pick<LoadedRecipe, 'name' | 'file' | 'source' | 'hash'>;
+
+/** Reads a recipe file's bytes and identity; `file` in the result is relative to `cwd`, for messages. */
+export function readRecipeSource(file: string, cwd = process.cwd()): RecipeSource {
+  const source = fs.readFileSync(file, 'utf8');
+  return {
+    name: recipeNameOf(file),
+    file: path.relative(cwd, path.resolve(cwd, file)) || file,
+    source,
+    hash: crypto.createHash('sha256').update(source).digest('hex').slice(0, 12),
+  };
+}
+
 /** Reads and validates one recipe; every schema problem in the file is reported at once. */
 export function loadRecipe(file: string, cwd = process.cwd()): LoadedRecipe {
-  const display = path.relative(cwd, path.resolve(cwd, file)) || file;
-  const source = fs.readFileSync(file, 'utf8');
-  const doc = parseDocument(source, { uniqueKeys: true });
+  const recipe = readRecipeSource(file, cwd);
+  const display = recipe.file;
+  const doc = parseDocument(recipe.source, { uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       display,
@@ -35,13 +54,7 @@ export function loadRecipe(file: string, cwd = process.cwd()): LoadedRecipe {
   const raw: unknown = doc.toJS();
   const result = recipeSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(display, formatZodIssues(result.error, raw));
-  return {
-    name: path.basename(file).replace(/\.ya?ml$/, ''),
-    file: display,
-    source,
-    hash: crypto.createHash('sha256').update(source).digest('hex').slice(0, 12),
-    document: result.data as RecipeDocument,
-  };
+  return { ...recipe, document: result.data as RecipeDocument };
 }
 
 /** Lists `*.yaml`/`*.yml` in a recipes directory in a stable order. */

@@ -1,11 +1,8 @@
-import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { isMap, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { AppConfig } from '../config/app-config';
 import { formatZodIssues } from '../config/errors';
-import type { LoadedRecipe } from '../config/load-recipes';
+import { type LoadedRecipe, readRecipeSource } from '../config/load-recipes';
 import { PLATFORM_KEY, type RecipeDocument, recipeSchema, TRAINING_LIBRARY_VERSIONS } from '../config/recipe-schema';
 import type { Finding } from './findings';
 import { KEYS_EXPLAINED_BY_LINT, LINT_RULES, type LintContext } from './lint-rules';
@@ -67,12 +64,8 @@ export function validateRecipeFile(
   config: Pick<AppConfig, 'namePrefix' | 'stage' | 'prices'>,
   options: ValidateOptions = {},
 ): RecipeValidation {
-  const cwd = options.cwd ?? process.cwd();
-  const display = path.relative(cwd, path.resolve(cwd, file)) || file;
-  const name = path.basename(file).replace(/\.ya?ml$/, '');
-  const source = fs.readFileSync(file, 'utf8');
-  const hash = crypto.createHash('sha256').update(source).digest('hex').slice(0, 12);
-  const base = { name, file: display, source, hash };
+  const base = readRecipeSource(file, options.cwd);
+  const { name, file: display, source } = base;
 
   let yaml = parseDocument(source, { uniqueKeys: true });
   const lines = source.split('\n');
