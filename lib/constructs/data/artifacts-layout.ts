@@ -1,3 +1,5 @@
+import { BASE_MODELS_PREFIX } from '../../config/staged-model';
+
 /**
  * Key prefixes inside the artifacts bucket, shared by every stack that reads or writes it. Each ends in
  * `/` so it can be used both as an S3 key prefix and, with `*` appended, in an IAM resource ARN.
@@ -5,6 +7,8 @@
 export const ARTIFACTS_LAYOUT = {
   /** Spot/resume checkpoints, synced by training jobs; expired by a lifecycle rule. */
   checkpoints: 'checkpoints/',
+  /** Base models staged from the Hub by `stage-model` (see lib/config/staged-model.ts); read-only to jobs. */
+  baseModels: BASE_MODELS_PREFIX,
   /** Model artifacts written by training jobs (uncompressed, served from the prefix). */
   models: 'models/',
   /** Content-hashed pipeline definitions. */
