@@ -26,6 +26,12 @@ export function deliverySynthCommands(configFile?: string): string[] {
   ];
 }
 
+/** The `aws-cdk` CLI version package-lock.json installs, so self-mutation deploys with the CLI the tests use. */
+export function pinnedCdkCliVersion(): string {
+  const file = require.resolve('aws-cdk/package.json');
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
 /** Properties of {@link createDelivery}. */
 export interface CreateDeliveryProps {
   /** The delivery config: its `delivery` block, account and region (the pipeline's). */
@@ -75,6 +81,7 @@ export function createDelivery(scope: Construct, props: CreateDeliveryProps): De
     config,
     delivery: config.delivery,
     synthCommands: deliverySynthCommands(props.configFile),
+    cliVersion: pinnedCdkCliVersion(),
     dockerBaseImages: fs.existsSync(dockerfile) ? ecrBaseImages(dockerfile) : [],
   });
   const stages = props.stages.map((stage) => {

@@ -20,6 +20,11 @@ export interface DeliveryStackProps extends cdk.StackProps {
   /** The synth step's commands, run in order in the repository root (see `deliverySynthCommands`). */
   readonly synthCommands: readonly string[];
   /**
+   * Version of the CDK CLI the self-mutation step installs (the repository's pinned `aws-cdk`).
+   * @default - the latest 2.x
+   */
+  readonly cliVersion?: string;
+  /**
    * ECR images the training image is built FROM: the asset-publishing build logs in to their registries.
    * @default - none
    */
@@ -139,6 +144,7 @@ export class DeliveryStack extends cdk.Stack {
       publishAssetsInParallel: false,
       // the pipeline's own deployment asks for approval in the tools account only when IAM grows.
       selfMutation: true,
+      cliVersion: props.cliVersion,
       codeBuildDefaults: {
         buildEnvironment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0 },
         logging: { cloudWatch: { logGroup } },

@@ -132,6 +132,18 @@ describe('delivery stack', () => {
     });
   });
 
+  test('mutates itself with the CDK CLI version the repository pins', () => {
+    const selfMutation = stages[2].Actions[0];
+    const projectId = (selfMutation.Configuration!.ProjectName as { Ref: string }).Ref;
+    const spec = JSON.parse(buildSpecOf(projects[projectId])) as { phases: { install: { commands: string[] } } };
+    const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version: string }>;
+    };
+    expect(spec.phases.install.commands).toEqual([
+      `npm install -g aws-cdk@${lock.packages['node_modules/aws-cdk'].version}`,
+    ]);
+  });
+
   test('builds the training image in CodeBuild, logged in to the DLC registry its Dockerfile starts FROM', () => {
     // GIVEN the Dockerfile's base image
     const dockerfile = fs.readFileSync(path.join(REPO_ROOT, 'training-code', 'Dockerfile'), 'utf8');
