@@ -142,7 +142,7 @@ export class DeliveryStack extends cdk.Stack {
       artifactBucket,
       // one publishing project per asset type, not one per asset (about 20 file assets per stage).
       publishAssetsInParallel: false,
-      // the pipeline's own deployment asks for approval in the tools account only when IAM grows.
+      // a merge that changes this stack updates the pipeline first, then restarts it with the new definition.
       selfMutation: true,
       cliVersion: props.cliVersion,
       codeBuildDefaults: {
