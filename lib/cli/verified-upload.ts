@@ -46,6 +46,11 @@ export class VerifyingStream extends Transform {
     this.gitSha1.update(`blob ${expected.size}\0`);
   }
 
+  /** Bytes that have passed so far. */
+  get bytesRead(): number {
+    return this.bytes;
+  }
+
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.bytes > this.expected.size) {
@@ -115,9 +120,23 @@ export async function uploadVerified(
   options: { label: string; onBytes?: (n: number) => void; endpointUrl?: string },
 ): Promise<string> {
   const check = new VerifyingStream(options.label, expected, options.onBytes);
-  const failed = (e: unknown) => (check.errored instanceof ContentMismatchError ? check.errored : e);
+  let sourceError: Error | undefined;
+  const failed = (e: unknown) => {
+    if (check.errored instanceof ContentMismatchError) return check.errored;
+    if (sourceError) {
+      return new CliError(
+        `${options.label}: reading the source broke off after ${check.bytesRead} of ${expected.size} bytes ` +
+          `(${sourceError.message}); nothing was stored for this file; run the command again: the files already ` +
+          'copied and verified are kept and not read again',
+      );
+    }
+    return e;
+  };
   const call = { action: 's3:PutObject', resource: s3Uri(dest), endpointUrl: options.endpointUrl };
-  source.on('error', (e) => check.destroy(e));
+  source.on('error', (e) => {
+    sourceError = e;
+    check.destroy(e);
+  });
   const piped = source.pipe(check);
   if (!expected.sha256) {
     const MAX_IN_MEMORY = 64 * 1024 * 1024;
