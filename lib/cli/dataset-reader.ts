@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { CliError } from './errors';
+import { readUtf8, readUtf8Lines } from './utf8-text';
 
 /** One raw row from a dataset file, with where it came from (`line 7` for JSON/JSONL, `row 7` for Parquet). */
 export type RawRow =
@@ -21,10 +21,7 @@ export function detectFormat(file: string): DatasetFormat {
 }
 
 async function* readJsonl(file: string): AsyncGenerator<RawRow> {
-  const lines = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  let n = 0;
-  for await (const line of lines) {
-    n += 1;
+  for await (const { line: n, text: line } of readUtf8Lines(file)) {
     if (line.trim() === '') continue;
     try {
       yield { where: `line ${n}`, value: JSON.parse(line) };
@@ -38,57 +35,99 @@ async function* readJsonl(file: string): AsyncGenerator<RawRow> {
 }
 
 /**
- * Line number where each top-level element of a JSON array starts, found by a scan that tracks strings
- * and nesting, so an error can point at the line the user opens in an editor.
+ * Finds the line where each top-level element of a JSON array starts, fed the text in pieces: it tracks
+ * strings and nesting, so an error can point at the line the user opens in an editor.
  */
-export function arrayElementLines(text: string): number[] {
-  const lines: number[] = [];
-  let line = 1;
-  let depth = 0;
-  let inString = false;
-  let escaped = false;
-  let expectElement = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\n') line += 1;
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (c === '\\') escaped = true;
-      else if (c === '"') inString = false;
-      continue;
+export class ArrayElementLines {
+  private line = 1;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private expectElement = false;
+
+  /** The start lines of the elements that begin in `text`. */
+  feed(text: string): number[] {
+    const lines: number[] = [];
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (c === '\n') this.line += 1;
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (c === '\\') this.escaped = true;
+        else if (c === '"') this.inString = false;
+        continue;
+      }
+      if (this.depth === 1 && this.expectElement && !/\s/.test(c) && c !== ']') {
+        lines.push(this.line);
+        this.expectElement = false;
+      }
+      if (c === '"') this.inString = true;
+      else if (c === '[' || c === '{') {
+        this.depth += 1;
+        if (this.depth === 1 && c === '[') this.expectElement = true;
+      } else if (c === ']' || c === '}') this.depth -= 1;
+      else if (c === ',' && this.depth === 1) this.expectElement = true;
     }
-    if (depth === 1 && expectElement && !/\s/.test(c) && c !== ']') {
-      lines.push(line);
-      expectElement = false;
-    }
-    if (c === '"') inString = true;
-    else if (c === '[' || c === '{') {
-      depth += 1;
-      if (depth === 1 && c === '[') expectElement = true;
-    } else if (c === ']' || c === '}') depth -= 1;
-    else if (c === ',' && depth === 1) expectElement = true;
+    return lines;
   }
-  return lines;
 }
 
+/** {@link ArrayElementLines} over a whole text. */
+export function arrayElementLines(text: string): number[] {
+  return new ArrayElementLines().feed(text);
+}
+
+/**
+ * A JSON array, parsed as it is read (each element is handed over once complete and then dropped), so a
+ * file of any size takes memory for one chunk and one element, like JSONL. A file that does not start
+ * with `[` is read as JSON Lines, which many ".json" exports (pandas, datasets) are.
+ */
 async function* readJson(file: string): AsyncGenerator<RawRow> {
-  const text = await fs.promises.readFile(file, 'utf8');
-  if (!text.trimStart().startsWith('[')) {
-    // many ".json" exports (pandas, datasets) are JSON Lines in disguise.
-    yield* readJsonl(file);
-    return;
+  const { JSONParser } = await import('@streamparser/json');
+  const parser = new JSONParser({ paths: ['$.*'], keepStack: false });
+  const lines = new ArrayElementLines();
+  const starts: number[] = [];
+  const ready: unknown[] = [];
+  let item = 0;
+  let sawStart = false;
+  parser.onValue = ({ value }) => ready.push(value);
+  const syntaxError = (e: unknown): CliError =>
+    new CliError(
+      `${file}: not valid JSON after item ${item} (the next item starts on line ${starts[ready.length] ?? '?'}): ` +
+        `${(e as Error).message}; fix the file or export it as JSONL; nothing was uploaded`,
+    );
+  const take = function* (): Generator<RawRow> {
+    for (const value of ready.splice(0)) {
+      item += 1;
+      yield { where: `line ${starts.shift() ?? '?'} (item ${item})`, value };
+    }
+  };
+  for await (const chunk of readUtf8(file)) {
+    if (!sawStart) {
+      const head = chunk.text.trimStart();
+      if (head === '') continue;
+      sawStart = true;
+      if (!head.startsWith('[')) {
+        yield* readJsonl(file);
+        return;
+      }
+    }
+    starts.push(...lines.feed(chunk.text));
+    try {
+      parser.write(chunk.text);
+    } catch (e) {
+      throw syntaxError(e);
+    }
+    yield* take();
   }
-  let parsed: unknown;
+  if (!sawStart) throw new CliError(`${file}: is empty; nothing was uploaded`);
   try {
-    parsed = JSON.parse(text);
+    // the parser ends by itself when the array closes; otherwise the file stopped inside it.
+    if (!parser.isEnded) parser.end();
   } catch (e) {
-    throw new CliError(`${file}: not valid JSON (${(e as Error).message}); fix the file or export it as JSONL`);
+    throw syntaxError(e);
   }
-  const rows = parsed as unknown[];
-  const lines = arrayElementLines(text);
-  for (let i = 0; i < rows.length; i++) {
-    yield { where: `line ${lines[i] ?? '?'} (item ${i + 1})`, value: rows[i] };
-  }
+  yield* take();
 }
 
 async function* readParquet(file: string): AsyncGenerator<RawRow> {
