@@ -34,6 +34,11 @@ async function* readJsonl(file: string): AsyncGenerator<RawRow> {
   }
 }
 
+const [NEWLINE, BACKSLASH, QUOTE, COMMA] = [0x0a, 0x5c, 0x22, 0x2c];
+const [OPEN_BRACKET, CLOSE_BRACKET, OPEN_BRACE, CLOSE_BRACE] = [0x5b, 0x5d, 0x7b, 0x7d];
+/** JSON's insignificant whitespace (RFC 8259): space, tab, line feed, carriage return. */
+const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
 /**
  * Finds the line where each top-level element of a JSON array starts, fed the text in pieces: it tracks
  * strings and nesting, so an error can point at the line the user opens in an editor.
@@ -49,24 +54,24 @@ export class ArrayElementLines {
   feed(text: string): number[] {
     const lines: number[] = [];
     for (let i = 0; i < text.length; i++) {
-      const c = text[i];
-      if (c === '\n') this.line += 1;
+      const c = text.charCodeAt(i);
+      if (c === NEWLINE) this.line += 1;
       if (this.inString) {
         if (this.escaped) this.escaped = false;
-        else if (c === '\\') this.escaped = true;
-        else if (c === '"') this.inString = false;
+        else if (c === BACKSLASH) this.escaped = true;
+        else if (c === QUOTE) this.inString = false;
         continue;
       }
-      if (this.depth === 1 && this.expectElement && !/\s/.test(c) && c !== ']') {
+      if (this.depth === 1 && this.expectElement && !WHITESPACE.has(c) && c !== CLOSE_BRACKET) {
         lines.push(this.line);
         this.expectElement = false;
       }
-      if (c === '"') this.inString = true;
-      else if (c === '[' || c === '{') {
+      if (c === QUOTE) this.inString = true;
+      else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
         this.depth += 1;
-        if (this.depth === 1 && c === '[') this.expectElement = true;
-      } else if (c === ']' || c === '}') this.depth -= 1;
-      else if (c === ',' && this.depth === 1) this.expectElement = true;
+        if (this.depth === 1 && c === OPEN_BRACKET) this.expectElement = true;
+      } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) this.depth -= 1;
+      else if (c === COMMA && this.depth === 1) this.expectElement = true;
     }
     return lines;
   }

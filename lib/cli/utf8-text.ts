@@ -83,6 +83,11 @@ export async function* readUtf8(file: string, chunkSize = 64 * 1024): AsyncGener
   for await (const raw of fs.createReadStream(file, { highWaterMark: chunkSize })) {
     let bytes = pending.length > 0 ? Buffer.concat([pending, raw as Buffer]) : (raw as Buffer);
     if (first) {
+      // a mark split across the first reads is still a mark.
+      if (bytes.length < 3 && BOM.subarray(0, bytes.length).equals(bytes)) {
+        pending = Buffer.from(bytes);
+        continue;
+      }
       first = false;
       if (bytes.subarray(0, 3).equals(BOM)) {
         bytes = bytes.subarray(3);

@@ -40,7 +40,8 @@ export function sha256(content: Buffer): string {
 
 export class FakeHub {
   readonly requests: string[] = [];
-  private readonly repos = new Map<string, FakeRepo>();
+  /** Several entries under one id are several commits (each with its own refs). */
+  private readonly repos = new Map<string, FakeRepo[]>();
   /** `<path>` → index of a byte served flipped. */
   readonly corrupt = new Map<string, number>();
   /** `<path>` → bytes served before the connection is dropped. */
@@ -48,8 +49,15 @@ export class FakeHub {
   private server?: http.Server;
   url = '';
 
+  /** Adds a commit of a repository; its refs move to it. */
   add(repo: FakeRepo): void {
-    this.repos.set(`${repo.type}:${repo.name}`, repo);
+    const key = `${repo.type}:${repo.name}`;
+    const refs = new Set(repo.refs ?? ['main']);
+    const older = (this.repos.get(key) ?? []).map((r) => ({
+      ...r,
+      refs: (r.refs ?? ['main']).filter((ref) => !refs.has(ref)),
+    }));
+    this.repos.set(key, [{ ...repo, refs: [...refs] }, ...older]);
   }
 
   /** Paths of the files whose bytes were requested (not the 0-0 probes). */
@@ -77,16 +85,17 @@ export class FakeHub {
   }
 
   private find(type: string, name: string, rev: string, req: http.IncomingMessage, res: http.ServerResponse) {
-    const repo = this.repos.get(`${type}:${name}`);
-    if (!repo) {
+    const commits = this.repos.get(`${type}:${name}`);
+    if (!commits) {
       this.json(res, 404, { error: 'Repository not found' });
       return undefined;
     }
-    if (repo.token && req.headers.authorization !== `Bearer ${repo.token}`) {
+    if (commits[0].token && req.headers.authorization !== `Bearer ${commits[0].token}`) {
       this.json(res, 401, { error: `Access to ${type} ${name} is restricted. You must have access to it.` });
       return undefined;
     }
-    if (rev !== repo.commit && !(repo.refs ?? ['main']).includes(rev) && rev !== 'HEAD') {
+    const repo = commits.find((r) => rev === r.commit || (r.refs ?? []).includes(rev) || (rev === 'HEAD' && r === commits[0]));
+    if (!repo) {
       this.json(res, 404, { error: `Invalid rev id: ${rev}` });
       return undefined;
     }
