@@ -7,7 +7,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { CliError } from './errors';
-import { checkRepoId, type HubAccess, type HubFile, type HubRepo, listRepoFiles, openRepoFile, repoPage, resolveCommit } from './hub';
+import {
+  checkRepoId,
+  type HubAccess,
+  type HubFile,
+  type HubRepo,
+  listRepoFiles,
+  openRepoFile,
+  repoPage,
+  resolveCommit,
+} from './hub';
 import { formatBytes, type Output } from './output';
 import { VerifyingStream } from './verified-upload';
 

@@ -91,7 +91,11 @@ export class VerifyingStream extends Transform {
 }
 
 /** True when the object exists with this size and the recorded checksum the expected content has. */
-export async function alreadyStored(s3: S3Client, dest: S3Location, expected: ExpectedContent): Promise<string | undefined> {
+export async function alreadyStored(
+  s3: S3Client,
+  dest: S3Location,
+  expected: ExpectedContent,
+): Promise<string | undefined> {
   let head;
   try {
     head = await s3.send(new HeadObjectCommand({ Bucket: dest.bucket, Key: dest.key }));

@@ -127,11 +127,17 @@ describe('prepare-data', () => {
     expect(manifest).toMatchObject({
       recipe: 'demo-lora',
       examples: 6,
-      file: { path: 'train.jsonl', size: Buffer.byteLength(data), sha256: createHash('sha256').update(data).digest('hex') },
+      file: {
+        path: 'train.jsonl',
+        size: Buffer.byteLength(data),
+        sha256: createHash('sha256').update(data).digest('hex'),
+      },
       source: {
         type: 'file',
         name: path.join(FIXTURES, 'multilingual-thinking.jsonl'),
-        sha256: createHash('sha256').update(fs.readFileSync(path.join(FIXTURES, 'multilingual-thinking.jsonl'))).digest('hex'),
+        sha256: createHash('sha256')
+          .update(fs.readFileSync(path.join(FIXTURES, 'multilingual-thinking.jsonl')))
+          .digest('hex'),
       },
     });
     ctx.close();

@@ -14,7 +14,12 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const row = (n: number) =>
-  JSON.stringify({ messages: [{ role: 'user', content: `question ${n}` }, { role: 'assistant', content: 'answer' }] });
+  JSON.stringify({
+    messages: [
+      { role: 'user', content: `question ${n}` },
+      { role: 'assistant', content: 'answer' },
+    ],
+  });
 
 describe('strict UTF-8', () => {
   test.each([

@@ -114,7 +114,9 @@ describe('prepare-data --from-hub', () => {
     // AND only that file was downloaded, by commit
     expect(hub.downloads()).toEqual([`/datasets/${DATASET}/resolve/${COMMIT}/${TRAIN}`]);
     // AND the manifest records dataset, revision, commit, split and the file read with its checksum
-    const manifest = preparedDatasetManifestSchema.parse(JSON.parse(await read('datasets/demo-lora/prepared-dataset.manifest')));
+    const manifest = preparedDatasetManifestSchema.parse(
+      JSON.parse(await read('datasets/demo-lora/prepared-dataset.manifest')),
+    );
     const parquet = fs.readFileSync(path.join(FIXTURES, 'multilingual-thinking.parquet'));
     expect(manifest.source).toEqual({
       type: 'hub',
@@ -125,7 +127,9 @@ describe('prepare-data --from-hub', () => {
       files: [{ path: TRAIN, size: parquet.length, sha256: sha256(parquet) }],
     });
     expect(manifest.examples).toBe(6);
-    expect(env.stdoutText).toContain(`dataset     ${DATASET} train split at ${COMMIT.slice(0, 12)} (parquet, 1 file, all 6 rows valid)`);
+    expect(env.stdoutText).toContain(
+      `dataset     ${DATASET} train split at ${COMMIT.slice(0, 12)} (parquet, 1 file, all 6 rows valid)`,
+    );
   });
 
   test('--split picks another split; an unknown split lists the ones there are', async () => {
@@ -136,14 +140,21 @@ describe('prepare-data --from-hub', () => {
     await moto.reset();
     await createDatasetsBucket(c);
     const message = await failure(prepare(undefined, { fromHub: DATASET, split: 'validation' }).run);
-    expect(message).toMatch(/has no Parquet files for split "validation" at main; its splits: test, train; pass --split/);
+    expect(message).toMatch(
+      /has no Parquet files for split "validation" at main; its splits: test, train; pass --split/,
+    );
     expect(await keys()).toEqual([]);
   });
 
   test("--revision refs/convert/parquet reads the Hub's Parquet conversion", async () => {
     // GIVEN a dataset kept as JSONL on main, with the Hub's conversion on its own ref
     const conversion = 'c0ffee0000000000000000000000000000000002';
-    hub.add({ type: 'dataset', name: 'someone/jsonl-only', commit: 'c0ffee0000000000000000000000000000000003', files: { 'train.jsonl': { content: Buffer.from('{}\n') } } });
+    hub.add({
+      type: 'dataset',
+      name: 'someone/jsonl-only',
+      commit: 'c0ffee0000000000000000000000000000000003',
+      files: { 'train.jsonl': { content: Buffer.from('{}\n') } },
+    });
     const onMain = await failure(prepare(undefined, { fromHub: 'someone/jsonl-only' }).run);
     expect(onMain).toMatch(/has no Parquet files at main .*pass --revision refs\/convert\/parquet/);
     hub.add({
@@ -151,7 +162,12 @@ describe('prepare-data --from-hub', () => {
       name: 'someone/jsonl-only',
       commit: conversion,
       refs: ['refs/convert/parquet'],
-      files: { 'default/train/0000.parquet': { content: fs.readFileSync(path.join(FIXTURES, 'chat-messages.parquet')), lfs: true } },
+      files: {
+        'default/train/0000.parquet': {
+          content: fs.readFileSync(path.join(FIXTURES, 'chat-messages.parquet')),
+          lfs: true,
+        },
+      },
     });
     const result = await prepare(undefined, { fromHub: 'someone/jsonl-only', revision: 'refs/convert/parquet' }).run;
     expect(result.examples).toBe(3);
@@ -169,7 +185,9 @@ describe('prepare-data --from-hub', () => {
   test('a file and --from-hub together, or --split without --from-hub, are refused', async () => {
     const file = path.join(FIXTURES, 'chat-messages.jsonl');
     expect(await failure(prepare(file, { fromHub: DATASET }).run)).toMatch(/either a file or --from-hub/);
-    expect(await failure(prepare(file, { split: 'train' }).run)).toMatch(/--split and --revision choose what --from-hub reads/);
+    expect(await failure(prepare(file, { split: 'train' }).run)).toMatch(
+      /--split and --revision choose what --from-hub reads/,
+    );
     expect(await failure(prepare(undefined).run)).toMatch(/a local file, or --from-hub/);
     expect(hub.requests).toEqual([]);
   });
@@ -177,7 +195,12 @@ describe('prepare-data --from-hub', () => {
 
 describe('prepare-data bad inputs: a clear error and nothing uploaded', () => {
   const chatLine = (text: string) =>
-    JSON.stringify({ messages: [{ role: 'user', content: text }, { role: 'assistant', content: 'ok' }] });
+    JSON.stringify({
+      messages: [
+        { role: 'user', content: text },
+        { role: 'assistant', content: 'ok' },
+      ],
+    });
 
   test('invalid UTF-8 names the line and the byte offset', async () => {
     const file = path.join(tmp, 'latin1.jsonl');
@@ -196,8 +219,17 @@ describe('prepare-data bad inputs: a clear error and nothing uploaded', () => {
 
   test('invalid UTF-8 in a JSON array is caught the same way', async () => {
     const file = path.join(tmp, 'bad.json');
-    fs.writeFileSync(file, Buffer.concat([Buffer.from(`[\n${chatLine('x')},\n${chatLine('y').slice(0, 20)}`), Buffer.from([0xc3, 0x28]), Buffer.from('"}]}]')]));
-    expect(await failure(prepare(file).run)).toMatch(/bad\.json: line 3 is not valid UTF-8: at byte offset \d+ .* 0xc3 0x28/);
+    fs.writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from(`[\n${chatLine('x')},\n${chatLine('y').slice(0, 20)}`),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from('"}]}]'),
+      ]),
+    );
+    expect(await failure(prepare(file).run)).toMatch(
+      /bad\.json: line 3 is not valid UTF-8: at byte offset \d+ .* 0xc3 0x28/,
+    );
     expect(await keys()).toEqual([]);
   });
 
@@ -212,7 +244,9 @@ describe('prepare-data bad inputs: a clear error and nothing uploaded', () => {
   test('a JSON array cut off part-way is an error', async () => {
     const file = path.join(tmp, 'cut.json');
     fs.writeFileSync(file, `[\n${chatLine('a')},\n${chatLine('b').slice(0, 30)}`);
-    expect(await failure(prepare(file).run)).toMatch(/cut\.json: not valid JSON after item 1 \(the next item starts on line 3\)/);
+    expect(await failure(prepare(file).run)).toMatch(
+      /cut\.json: not valid JSON after item 1 \(the next item starts on line 3\)/,
+    );
     expect(await keys()).toEqual([]);
   });
 
@@ -241,7 +275,15 @@ describe('prepare-data bad inputs: a clear error and nothing uploaded', () => {
   test('the command exits non-zero with one error line', async () => {
     const env = new CapturedEnvironment(project, { USER: 'tester' });
     await prepareDataCommand(env).parseAsync(
-      [path.join(FIXTURES, 'chat-messages.jsonl'), '-r', 'demo-lora', '--bucket', DATASETS_BUCKET, '--name', '../x.jsonl'],
+      [
+        path.join(FIXTURES, 'chat-messages.jsonl'),
+        '-r',
+        'demo-lora',
+        '--bucket',
+        DATASETS_BUCKET,
+        '--name',
+        '../x.jsonl',
+      ],
       { from: 'user' },
     );
     expect(env.exitCode).toBe(1);

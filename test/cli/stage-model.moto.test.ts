@@ -28,7 +28,15 @@ import { BIG_SHARD, SMALL_SHARD, TINY_COMMIT, TINY_ID, tinyModelFiles, tinyModel
 
 const BUCKET = 'gptoss-test-artifacts';
 const PREFIX = stagedModelPrefix(TINY_ID, 'main');
-const STAGED = ['README.md', 'config.json', 'generation_config.json', BIG_SHARD, SMALL_SHARD, 'model.safetensors.index.json', 'tokenizer.json'];
+const STAGED = [
+  'README.md',
+  'config.json',
+  'generation_config.json',
+  BIG_SHARD,
+  SMALL_SHARD,
+  'model.safetensors.index.json',
+  'tokenizer.json',
+];
 
 let moto: MotoServer;
 let c: Clients;
@@ -94,7 +102,9 @@ describe('stage-model from the Hub', () => {
     const files = tinyModelFiles();
     for (const f of STAGED) expect(sha256(await body(`${PREFIX}${f}`))).toBe(sha256(files[f].content));
     // AND the manifest pins the commit and lists every file with the size and SHA-256 of its bytes
-    const manifest = stagedModelManifestSchema.parse(JSON.parse((await body(`${PREFIX}${STAGED_MODEL_MANIFEST}`)).toString()));
+    const manifest = stagedModelManifestSchema.parse(
+      JSON.parse((await body(`${PREFIX}${STAGED_MODEL_MANIFEST}`)).toString()),
+    );
     expect(manifest).toMatchObject({ repoId: TINY_ID, revision: 'main', commitSha: TINY_COMMIT, source: 'hub' });
     expect(manifest.files.map((f) => f.path).sort()).toEqual([...STAGED].sort());
     for (const f of manifest.files) {
@@ -102,7 +112,9 @@ describe('stage-model from the Hub', () => {
     }
     // AND the skipped copies are named with the reason
     expect(manifest.skipped.map((s) => s.path)).toEqual(['.gitattributes', 'metal/', 'original/']);
-    expect(manifest.skipped.find((s) => s.path === 'original/')?.reason).toMatch(/reference-implementation.*\(2 files\)/);
+    expect(manifest.skipped.find((s) => s.path === 'original/')?.reason).toMatch(
+      /reference-implementation.*\(2 files\)/,
+    );
     expect(out.stdoutText).toMatch(/skipped {5}metal\/: Apple Metal/);
     // AND every read used the commit, never the moving branch
     expect(hub.downloads().length).toBe(STAGED.length);
@@ -154,7 +166,11 @@ describe('stage-model from the Hub', () => {
     );
     // THEN it exits non-zero with the file and the checksums in the message
     expect(env.exitCode).toBe(1);
-    expect(env.stderrText).toMatch(new RegExp(`error: ${TINY_ID}@${TINY_COMMIT.slice(0, 12)}/${BIG_SHARD}: read SHA-256 [0-9a-f]{64} where ${sha256(tinyModelFiles()[BIG_SHARD].content)} was expected`));
+    expect(env.stderrText).toMatch(
+      new RegExp(
+        `error: ${TINY_ID}@${TINY_COMMIT.slice(0, 12)}/${BIG_SHARD}: read SHA-256 [0-9a-f]{64} where ${sha256(tinyModelFiles()[BIG_SHARD].content)} was expected`,
+      ),
+    );
     // AND the corrupted shard is not in S3 (its multipart upload was aborted) and there is no manifest
     const stored = await keys();
     expect(stored).not.toContain(BIG_SHARD);
@@ -166,7 +182,9 @@ describe('stage-model from the Hub', () => {
   test('a gated repository needs a token; with HF_TOKEN it stages', async () => {
     hub.add(tinyModelRepo({ token: 'hf_secret' }));
     const message = await failure(stage().run);
-    expect(message).toMatch(/gated or private: accept its terms at .*tiny-org\/tiny-gpt-oss and pass a token .*HF_TOKEN/);
+    expect(message).toMatch(
+      /gated or private: accept its terms at .*tiny-org\/tiny-gpt-oss and pass a token .*HF_TOKEN/,
+    );
     const ok = await stage({}, { HF_TOKEN: 'hf_secret' }).run;
     expect(ok.manifest.commitSha).toBe(TINY_COMMIT);
   });
@@ -219,7 +237,9 @@ describe('stage-model destination', () => {
     expect(result.destination).toBe(`s3://${BUCKET}/${PREFIX}`);
     // a model the pipeline does not read is refused
     const other = await failure(stage({ bucket: undefined, recipe: 'demo-lora', revision: TINY_COMMIT }).run);
-    expect(other).toMatch(/reads its base model from s3:\/\/gptoss-test-artifacts\/base-models\/tiny-org\/tiny-gpt-oss\/main\//);
+    expect(other).toMatch(
+      /reads its base model from s3:\/\/gptoss-test-artifacts\/base-models\/tiny-org\/tiny-gpt-oss\/main\//,
+    );
   });
 
   test('without --bucket or --recipe it says what to pass', async () => {
@@ -248,7 +268,12 @@ describe('stage-model --from-dir', () => {
     expect(hub.requests).toEqual([]);
     expect(await keys()).toEqual([...STAGED, STAGED_MODEL_MANIFEST].sort());
     expect(result.manifest).toMatchObject({ source: 'dir', commitSha: TINY_COMMIT });
-    expect(result.manifest.skipped.map((s) => s.path).sort()).toEqual(['.cache/', '.gitattributes', 'metal/', 'original/']);
+    expect(result.manifest.skipped.map((s) => s.path).sort()).toEqual([
+      '.cache/',
+      '.gitattributes',
+      'metal/',
+      'original/',
+    ]);
     // a second run finds everything in place
     const again = await stage({ fromDir: dir }).run;
     expect(again.copied).toEqual([]);
@@ -260,13 +285,17 @@ describe('stage-model --from-dir', () => {
     bytes[bytes.length - 1] ^= 0xff;
     fs.writeFileSync(shard, bytes);
     const message = await failure(stage({ fromDir: dir }).run);
-    expect(message).toMatch(new RegExp(`${SMALL_SHARD}: SHA-256 [0-9a-f]{64} differs from .*the local copy is damaged`));
+    expect(message).toMatch(
+      new RegExp(`${SMALL_SHARD}: SHA-256 [0-9a-f]{64} differs from .*the local copy is damaged`),
+    );
     expect(await keys()).toEqual([]);
   });
 
   test('a copy that records no commit needs --revision <commit>', async () => {
     fs.rmSync(path.join(dir, '.cache'), { recursive: true });
-    expect(await failure(stage({ fromDir: dir }).run)).toMatch(/cannot tell which commit .*pass --revision <40-character commit id>/);
+    expect(await failure(stage({ fromDir: dir }).run)).toMatch(
+      /cannot tell which commit .*pass --revision <40-character commit id>/,
+    );
     const result = await stage({ fromDir: dir, revision: TINY_COMMIT }).run;
     expect(result.destination).toBe(`s3://${BUCKET}/${stagedModelPrefix(TINY_ID, TINY_COMMIT)}`);
   });

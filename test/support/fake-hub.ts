@@ -94,7 +94,9 @@ export class FakeHub {
       this.json(res, 401, { error: `Access to ${type} ${name} is restricted. You must have access to it.` });
       return undefined;
     }
-    const repo = commits.find((r) => rev === r.commit || (r.refs ?? []).includes(rev) || (rev === 'HEAD' && r === commits[0]));
+    const repo = commits.find(
+      (r) => rev === r.commit || (r.refs ?? []).includes(rev) || (rev === 'HEAD' && r === commits[0]),
+    );
     if (!repo) {
       this.json(res, 404, { error: `Invalid rev id: ${rev}` });
       return undefined;
@@ -105,7 +107,9 @@ export class FakeHub {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', this.url);
     const pathname = url.pathname;
-    this.requests.push(`${req.method} ${decodeURIComponent(pathname)}${req.headers.range ? ` ${req.headers.range}` : ''}`);
+    this.requests.push(
+      `${req.method} ${decodeURIComponent(pathname)}${req.headers.range ? ` ${req.headers.range}` : ''}`,
+    );
     const seg = pathname.split('/').slice(1);
     // /api/{models|datasets}/<owner>/<name>/{revision|tree}/<rev>
     if (seg[0] === 'api' && (seg[1] === 'models' || seg[1] === 'datasets')) {

@@ -1,28 +1,28 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Command } from 'commander';
 import { ConfigError } from '../../config/errors';
 import { type LoadedRecipe, loadRecipe } from '../../config/load-recipes';
 import { stackName } from '../../config/naming';
-import { addAwsOptions, runCommand } from '../command';
-import type { CliContext, CliEnvironment } from '../context';
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   PREPARED_DATASET_MANIFEST,
   type PreparedDatasetManifest,
   preparedDatasetManifestSchema,
 } from '../../config/prepared-dataset';
+import { addAwsOptions, runCommand } from '../command';
+import type { CliContext, CliEnvironment } from '../context';
 import { checkOutputName, convertFiles, type DatasetInput } from '../dataset-convert';
 import { detectFormat } from '../dataset-reader';
 import { awsCall, CliError } from '../errors';
+import { estimateRunForData, type DataRunEstimate } from '../estimate';
 import { hubAccess } from '../hub';
 import { fetchDatasetSplit, PARQUET_CONVERSION_REF } from '../hub-dataset';
-import { hashFile } from '../verified-upload';
-import { estimateRunForData, type DataRunEstimate } from '../estimate';
 import { formatBytes, formatCount, formatDuration, formatUsd } from '../output';
 import { defaultDatasetUri, describeRecipePipeline } from '../pipelines';
 import { assertBucket, otherObjects, parseS3Uri, type S3Location, s3Uri, uploadFile } from '../s3';
+import { hashFile } from '../verified-upload';
 
 export interface PrepareDataOptions {
   /** Recipe the data is for (`recipes/<recipe>.yaml`); decides the destination and the cost estimate. */

@@ -19,7 +19,15 @@ import {
 import { addAwsOptions, runCommand } from '../command';
 import type { CliContext, CliEnvironment } from '../context';
 import { awsCall, CliError, isNotFound } from '../errors';
-import { checkRepoId, type HubAccess, hubAccess, type HubRepo, listRepoFiles, openRepoFile, resolveCommit } from '../hub';
+import {
+  checkRepoId,
+  type HubAccess,
+  hubAccess,
+  type HubRepo,
+  listRepoFiles,
+  openRepoFile,
+  resolveCommit,
+} from '../hub';
 import { readLocalModel, selectFiles } from '../model-source';
 import { formatBytes, formatDuration } from '../output';
 import { describeRecipePipeline } from '../pipelines';
