@@ -216,8 +216,10 @@ describe('stage-model from the Hub', () => {
 });
 
 describe('stage-model destination', () => {
-  test("--recipe stages where the recipe's pipeline reads its base model", async () => {
+  test("--recipe stages where, and at the revision, the recipe's pipeline reads its base model", async () => {
+    // GIVEN a pipeline whose BaseModelS3Uri default pins the model to a commit
     hub.add(tinyModelRepo());
+    const pinned = stagedModelPrefix(TINY_ID, TINY_COMMIT);
     await c.sagemaker.send(
       new CreatePipelineCommand({
         PipelineName: PIPELINE,
@@ -226,20 +228,26 @@ describe('stage-model destination', () => {
           Version: '2020-12-01',
           Parameters: [
             ...PIPELINE_PARAMETERS,
-            { Name: 'BaseModelS3Uri', Type: 'String', DefaultValue: `s3://${BUCKET}/${PREFIX}` },
+            { Name: 'BaseModelS3Uri', Type: 'String', DefaultValue: `s3://${BUCKET}/${pinned}` },
           ],
           Steps: [],
         }),
         ClientRequestToken: 'token-stage-model-0123456789abcdef',
       }),
     );
+    // WHEN staged for the recipe without --revision, it goes exactly there
     const result = await stage({ bucket: undefined, recipe: 'demo-lora' }).run;
-    expect(result.destination).toBe(`s3://${BUCKET}/${PREFIX}`);
-    // a model the pipeline does not read is refused
-    const other = await failure(stage({ bucket: undefined, recipe: 'demo-lora', revision: TINY_COMMIT }).run);
-    expect(other).toMatch(
-      /reads its base model from s3:\/\/gptoss-test-artifacts\/base-models\/tiny-org\/tiny-gpt-oss\/main\//,
+    expect(result.destination).toBe(`s3://${BUCKET}/${pinned}`);
+    expect(result.manifest.revision).toBe(TINY_COMMIT);
+    // AND another revision, or another model, than the pipeline reads is refused before any copy
+    const other = await failure(stage({ bucket: undefined, recipe: 'demo-lora', revision: 'main' }).run);
+    expect(other).toContain(`reads its base model from s3://${BUCKET}/${pinned}, not s3://${BUCKET}/${PREFIX}`);
+    const { ctx } = motoContext(project, moto.endpoint);
+    const wrongModel = await failure(
+      stageModel(ctx, 'openai/gpt-oss-20b', { recipe: 'demo-lora', hubUrl: hub.url }).finally(() => ctx.close()),
     );
+    expect(wrongModel).toMatch(/not s3:\/\/gptoss-test-artifacts\/base-models\/openai\/gpt-oss-20b\/<revision>\//);
+    expect(hub.downloads()).toHaveLength(STAGED.length);
   });
 
   test('without --bucket or --recipe it says what to pass', async () => {

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Command } from 'commander';
 import {
+  BASE_MODELS_PREFIX,
   DEFAULT_MODEL_REVISION,
   STAGED_MODEL_MANIFEST,
   type StagedModelManifest,
@@ -64,8 +65,16 @@ interface SourceFile extends ExpectedContent {
   open(): Promise<Readable>;
 }
 
-async function destinationBucket(ctx: CliContext, opts: StageModelOptions, prefix: string): Promise<string> {
-  if (opts.bucket) return opts.bucket;
+/**
+ * The bucket and the revision to stage: `--bucket` with `--revision` (default main), or the location the
+ * recipe's pipeline reads (its BaseModelS3Uri default, which names the model and the revision).
+ */
+async function destination(
+  ctx: CliContext,
+  hubId: string,
+  opts: StageModelOptions,
+): Promise<{ bucket: string; revision: string }> {
+  if (opts.bucket) return { bucket: opts.bucket, revision: opts.revision ?? DEFAULT_MODEL_REVISION };
   if (!opts.recipe) {
     throw new CliError(
       'stage-model needs a destination: pass --recipe <name> (its pipeline names the artifacts bucket) or ' +
@@ -81,13 +90,16 @@ async function destinationBucket(ctx: CliContext, opts: StageModelOptions, prefi
     );
   }
   const loc = parseS3Uri(param.DefaultValue, `pipeline ${pipeline.pipelineName} ${BASE_MODEL_PARAMETER}`);
-  if (loc.key !== prefix) {
+  const ours = `${BASE_MODELS_PREFIX}${hubId}/`;
+  const revision = loc.key.startsWith(ours) ? loc.key.slice(ours.length).replace(/\/$/, '') : '';
+  if (!revision || (opts.revision !== undefined && opts.revision !== revision)) {
     throw new CliError(
-      `pipeline ${pipeline.pipelineName} reads its base model from ${param.DefaultValue}, not s3://${loc.bucket}/${prefix}; ` +
-        "stage the recipe's model_name_or_path at its model_revision, or pass --bucket to stage elsewhere",
+      `pipeline ${pipeline.pipelineName} reads its base model from ${param.DefaultValue}, not ` +
+        `s3://${loc.bucket}/${stagedModelPrefix(hubId, opts.revision ?? '<revision>')}; stage the recipe's ` +
+        'model_name_or_path at its model_revision (leave out --revision), or pass --bucket to stage elsewhere',
     );
   }
-  return loc.bucket;
+  return { bucket: loc.bucket, revision };
 }
 
 async function readManifest(ctx: CliContext, loc: S3Location): Promise<StagedModelManifest | undefined> {
@@ -141,7 +153,7 @@ async function collectSource(
 }> {
   if (opts.fromDir) {
     const dir = path.resolve(cwd, opts.fromDir);
-    const local = readLocalModel(dir, opts.revision);
+    const local = readLocalModel(dir, revision);
     const files: SourceFile[] = [];
     for (const f of local.files) {
       // a local copy's SHA-256 is computed before the copy (to find it already in S3), then checked again
@@ -172,13 +184,13 @@ async function collectSource(
 export async function stageModel(ctx: CliContext, hubId: string, opts: StageModelOptions): Promise<StageModelResult> {
   const out = ctx.out;
   checkRepoId(hubId, 'model id');
-  const revision = opts.revision ?? DEFAULT_MODEL_REVISION;
-  if (revision.includes('..') || revision.startsWith('/') || revision.endsWith('/')) {
-    throw new CliError(`--revision "${revision}" is not a branch, tag or commit id`);
+  if (opts.revision !== undefined && !/^[\w.-]+(\/[\w.-]+)*$/.test(opts.revision)) {
+    throw new CliError(`--revision "${opts.revision}" is not a branch, tag or commit id`);
   }
+  if (opts.revision?.split('/').includes('..')) throw new CliError(`--revision "${opts.revision}" may not hold ".."`);
   const access = opts.fromDir ? undefined : hubAccess(opts, ctx.environment.env);
+  const { bucket, revision } = await destination(ctx, hubId, opts);
   const prefix = stagedModelPrefix(hubId, revision);
-  const bucket = await destinationBucket(ctx, opts, prefix);
   await assertBucket(
     ctx.aws.s3,
     bucket,
@@ -279,7 +291,10 @@ export function stageModelCommand(environment: CliEnvironment): Command {
     .argument('<hub-id>', 'model repository, e.g. openai/gpt-oss-20b')
     .option('-r, --recipe <name>', "stage where this recipe's pipeline reads its base model (BaseModelS3Uri)")
     .option('--bucket <bucket>', 'stage into this bucket (the platform artifacts bucket)')
-    .option('--revision <rev>', 'branch, tag or commit to stage; the commit it resolves to is recorded', 'main')
+    .option(
+      '--revision <rev>',
+      "branch, tag or commit to stage; the commit it resolves to is recorded (default: the recipe's, else main)",
+    )
     .option('--token <token>', 'Hugging Face token for gated or private repositories (default: HF_TOKEN)')
     .option('--hub-url <url>', 'Hub endpoint (default: HF_ENDPOINT, then https://huggingface.co)')
     .option('--from-dir <dir>', 'copy from a local copy of the repository (e.g. from "hf download --local-dir")');
