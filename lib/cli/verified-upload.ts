@@ -112,8 +112,9 @@ export async function alreadyStored(
 
 /**
  * Copies a stream into S3, checking it against `expected`. Files whose SHA-256 is known beforehand stream
- * through lib-storage's managed upload (parts in parallel); small git-kept files, whose SHA-256 is only
- * known once read, are read whole (the Hub keeps files above 10 MB in LFS) and stored with one PUT.
+ * through lib-storage's managed upload (parts in parallel); files kept in git itself, whose SHA-256 is only
+ * known once read, are small (the Hub stores large files with LFS or Xet), so they are read whole (up to
+ * 64 MiB) and stored with one PUT. See docs/hub-staging.md.
  * Returns the SHA-256.
  */
 export async function uploadVerified(
