@@ -137,7 +137,8 @@ export async function listRepoFiles(access: HubAccess, repo: HubRepo, commit: st
       files.push({
         path: entry.path,
         size: entry.lfs?.size ?? entry.size,
-        gitOid: entry.lfs ? undefined : entry.oid,
+        // a file in LFS or Xet storage is listed with the git id of its pointer, not of its bytes.
+        gitOid: entry.lfs || entry.xetHash ? undefined : entry.oid,
         sha256: entry.lfs?.oid,
       });
     }

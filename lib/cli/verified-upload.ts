@@ -146,7 +146,10 @@ export async function uploadVerified(
   if (!expected.sha256) {
     const MAX_IN_MEMORY = 64 * 1024 * 1024;
     if (expected.size > MAX_IN_MEMORY) {
-      throw new CliError(`${options.label}: ${expected.size} bytes with no SHA-256 published; cannot verify it`);
+      throw new CliError(
+        `${options.label}: the source publishes no SHA-256 for these ${expected.size} bytes, so the copy cannot be ` +
+          'verified; download the repository (hf download --local-dir) and stage it with --from-dir',
+      );
     }
     const chunks: Buffer[] = [];
     try {
