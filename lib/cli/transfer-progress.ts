@@ -54,6 +54,16 @@ export class TransferProgress {
     }
   }
 
+  /** A status line (e.g. the file being copied) that does not garble the redrawn progress line. */
+  note(text: string): void {
+    if (this.out.interactive) {
+      this.out.progress(`\r\x1b[K${text}\n`);
+      if (this.done > 0) this.out.progress(`\r${this.text()}`);
+      return;
+    }
+    this.out.info(text);
+  }
+
   /** Ends the redrawn line; returns the average throughput. */
   finish(): number {
     if (this.out.interactive) this.out.progress('\n');

@@ -11,6 +11,8 @@ import {
 import { CreatePipelineCommand } from '@aws-sdk/client-sagemaker';
 import { stageModel, stageModelCommand } from '../../lib/cli/commands/stage-model';
 import { CliError } from '../../lib/cli/errors';
+import { Output } from '../../lib/cli/output';
+import { TransferProgress } from '../../lib/cli/transfer-progress';
 import { STAGED_MODEL_MANIFEST, stagedModelManifestSchema, stagedModelPrefix } from '../../lib/config/staged-model';
 import { FakeHub, sha256 } from '../support/fake-hub';
 import { startMotoServer, type MotoServer } from '../support/moto-server';
@@ -306,5 +308,28 @@ describe('stage-model --from-dir', () => {
     );
     const result = await stage({ fromDir: dir, revision: TINY_COMMIT }).run;
     expect(result.destination).toBe(`s3://${BUCKET}/${stagedModelPrefix(TINY_ID, TINY_COMMIT)}`);
+  });
+});
+
+describe('transfer progress', () => {
+  test('on a terminal it redraws one line with rate and ETA, and file names go above it', () => {
+    let written = '';
+    let now = 0;
+    const out = new Output({
+      stdout: { write: () => true },
+      stderr: { write: (s: string) => (written += s), isTTY: true },
+    });
+    const progress = new TransferProgress(out, 100 * 1024 * 1024, () => now);
+    progress.note('copying a.safetensors (100.0 MiB)');
+    now = 2000;
+    progress.add(50 * 1024 * 1024);
+    expect(written).toBe(
+      '\r\x1b[Kcopying a.safetensors (100.0 MiB)\n' +
+        '\r[###############...............]  50% 50.0 MiB / 100.0 MiB  25.0 MiB/s  ETA 2s',
+    );
+    written = '';
+    now = 2100;
+    progress.add(1024);
+    expect(written).toBe('');
   });
 });

@@ -240,7 +240,7 @@ export async function stageModel(ctx: CliContext, hubId: string, opts: StageMode
   const progress = new TransferProgress(out, total);
   const started = Date.now();
   for (const f of todo) {
-    out.info(`copying ${f.path} (${formatBytes(f.size)})`);
+    progress.note(`copying ${f.path} (${formatBytes(f.size)})`);
     const digest = await uploadVerified(ctx.aws.s3, await f.open(), { bucket, key: `${prefix}${f.path}` }, f, {
       label: `${source === 'hub' ? `${hubId}@${commit.slice(0, 12)}` : opts.fromDir}/${f.path}`,
       onBytes: (n) => progress.add(n),
