@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CliError } from './errors';
-import { readUtf8, readUtf8Lines } from './utf8-text';
+import { firstInvalidUtf8, readUtf8, readUtf8Lines } from './utf8-text';
 
 /** One raw row from a dataset file, with where it came from (`line 7` for JSON/JSONL, `row 7` for Parquet). */
 export type RawRow =
@@ -135,6 +135,42 @@ async function* readJson(file: string): AsyncGenerator<RawRow> {
   yield* take();
 }
 
+/** A text value of a Parquet file that is not UTF-8, kept in place so the row holding it can be named. */
+class InvalidUtf8Value {
+  constructor(
+    readonly at: number,
+    readonly bytes: string,
+  ) {}
+}
+
+/**
+ * hyparquet decodes text with a lenient TextDecoder (invalid bytes become U+FFFD); this parser marks them
+ * instead. With `utf8: false` only columns typed as text go through it; plain binary columns stay bytes.
+ */
+const strictText = {
+  stringFromBytes(bytes: Uint8Array | undefined): string | InvalidUtf8Value | undefined {
+    if (!bytes) return undefined;
+    const bad = firstInvalidUtf8(bytes, true);
+    if (bad < 0) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
+    const hex = Buffer.from(bytes.subarray(bad, bad + 4))
+      .toString('hex')
+      .replace(/(..)/g, '0x$1 ')
+      .trim();
+    return new InvalidUtf8Value(bad, hex);
+  },
+};
+
+/** The first invalid text value anywhere in a row, with the key path to it. */
+function findInvalidText(value: unknown, key: string): { key: string; bad: InvalidUtf8Value } | undefined {
+  if (value instanceof InvalidUtf8Value) return { key, bad: value };
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const found = findInvalidText(v, Array.isArray(value) ? `${key}[${k}]` : key ? `${key}.${k}` : k);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 async function* readParquet(file: string): AsyncGenerator<RawRow> {
   // hyparquet is ESM-only; a dynamic import keeps this CommonJS module loadable everywhere.
   const { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } = await import('hyparquet');
@@ -155,8 +191,21 @@ async function* readParquet(file: string): AsyncGenerator<RawRow> {
       compressors,
       rowStart: start,
       rowEnd: Math.min(total, start + CHUNK),
+      utf8: false,
+      parsers: strictText,
     });
-    for (let i = 0; i < rows.length; i++) yield { where: `row ${start + i + 1}`, value: normalize(rows[i]) };
+    for (let i = 0; i < rows.length; i++) {
+      const where = `row ${start + i + 1}`;
+      const invalid = findInvalidText(rows[i], '');
+      if (invalid) {
+        yield {
+          where,
+          parseError:
+            `${invalid.key}: not valid UTF-8: at byte ${invalid.bad.at + 1} of the text the bytes ${invalid.bad.bytes} ` +
+            'are no UTF-8 character; re-export the file with UTF-8 text',
+        };
+      } else yield { where, value: normalize(rows[i]) };
+    }
   }
 }
 

@@ -233,6 +233,16 @@ describe('prepare-data bad inputs: a clear error and nothing uploaded', () => {
     expect(await keys()).toEqual([]);
   });
 
+  test('invalid UTF-8 in a Parquet text value names the row and the key', async () => {
+    // fixtures/not-utf8.parquet: row 2's first message holds the byte 0xFF (see fixtures/make_parquet.py)
+    const message = await failure(prepare(path.join(FIXTURES, 'not-utf8.parquet')).run);
+    expect(message).toMatch(/not-utf8\.parquet: 1 invalid row out of 3; nothing was uploaded/);
+    expect(message).toContain(
+      'row 2: messages[0].content: not valid UTF-8: at byte 8 of the text the bytes 0xff 0x51 0x51 0x51 are no UTF-8 character',
+    );
+    expect(await keys()).toEqual([]);
+  });
+
   test('a byte-order mark is accepted and dropped', async () => {
     const file = path.join(tmp, 'bom.jsonl');
     fs.writeFileSync(file, `\ufeff${chatLine('héllo')}\n`);
