@@ -181,6 +181,20 @@ describe('stage-model from the Hub', () => {
     expect(uploads.Uploads ?? []).toEqual([]);
   });
 
+  test.each([
+    ['tokenizer.json', /read SHA-256 [0-9a-f]{64} where [0-9a-f]{64} was expected/],
+    ['config.json', /read git blob id [0-9a-f]{40} where [0-9a-f]{40} was expected/],
+  ])('a corrupted small file (%s, one PUT) is caught the same way', async (file, error) => {
+    hub.add(tinyModelRepo());
+    hub.corrupt.set(file, 3);
+    const message = await failure(stage().run);
+    expect(message).toContain(`${TINY_ID}@${TINY_COMMIT.slice(0, 12)}/${file}: `);
+    expect(message).toMatch(error);
+    const stored = await keys();
+    expect(stored).not.toContain(file);
+    expect(stored).not.toContain(STAGED_MODEL_MANIFEST);
+  });
+
   test('a gated repository needs a token; with HF_TOKEN it stages', async () => {
     hub.add(tinyModelRepo({ token: 'hf_secret' }));
     const message = await failure(stage().run);
