@@ -1,13 +1,10 @@
 import * as cdk from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as sns from 'aws-cdk-lib/aws-sns';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { type NamingContext, resourcePrefix } from '../../config/naming';
-import type { ServingSettings } from '../serving-settings';
+import { resourcePrefix } from '../../config/naming';
+import type { ServingStageProps } from '../workflow/stage-props';
 
 /** Thresholds of the per-endpoint rollback alarms the deploy machine puts before create/update. */
 export interface EndpointAlarmSettings {
@@ -23,19 +20,8 @@ export interface EndpointAlarmSettings {
   readonly p90Latency?: cdk.Duration;
 }
 
-/** Props of {@link DeployModel}. */
-export interface DeployModelProps {
-  /** Name prefix and stage: every resource the machine creates or touches starts with `<prefix>-<stage>-`. */
-  readonly naming: NamingContext;
-  /**
-   * The per-recipe settings objects (endpoint name, instance type, engine settings, scaling), read by model
-   * package group name at run time; the machine gets read access to them and waits for their deployment.
-   */
-  readonly settings: ServingSettings;
-  /** Receives success and failure notices, and the rollback alarms' actions. */
-  readonly topic: sns.ITopic;
-  /** Encrypts the execution log group. */
-  readonly logKey: kms.IKey;
+/** Props of {@link DeployModel}: the settings' `deploy` half is read by model package group name. */
+export interface DeployModelProps extends ServingStageProps {
   /** SageMaker assumes it to serve the model (see ServingModelRole). */
   readonly modelRole: iam.IRole;
   /** Data capture destination (`s3://<bucket>/<dataCapturePrefix><endpoint>/`), encrypted with its key. */
@@ -71,16 +57,6 @@ export interface DeployModelProps {
    * @default 10
    */
   readonly targetInvocationsPerInstance?: number;
-  /**
-   * Where events that could not start an execution go.
-   * @default - no dead-letter queue
-   */
-  readonly deadLetterQueue?: sqs.IQueue;
-  /**
-   * The state machine's name.
-   * @default `<prefix>-<stage>-deploy`
-   */
-  readonly stateMachineName?: string;
 }
 
 /** The ARN patterns the DEPLOY machine may act on: everything it creates is named `<prefix>-*`. */

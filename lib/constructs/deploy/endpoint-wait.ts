@@ -5,7 +5,7 @@ import { ENDPOINT_DESCRIBE_ACTIONS } from '../../iam/deploy-actions';
 import { awsCall } from '../workflow/aws-call';
 import { caughtError, recordFailure } from '../workflow/failures';
 import type { DeployContext } from './context';
-import { endpoint, names, outcome, settings, wait } from './state';
+import { endpoint, names, recordOutcome, settings, wait } from './state';
 
 /** Where a wait loop goes for each endpoint status it can end on. */
 export interface WaitLoopExits {
@@ -104,12 +104,11 @@ export function waitForEndpointPhase(
     readonly notifyFailure: sfn.IChainable;
   },
 ): sfn.IChainable {
-  const inFlux = new sfn.Pass(scope, 'Outcome: still changing', {
-    result: sfn.Result.fromObject({
-      text: 'The endpoint is still changing, so nothing was cleaned up; check it in the SageMaker console before approving again.',
-    }),
-    resultPath: outcome.root,
-  });
+  const inFlux = recordOutcome(
+    scope,
+    'Outcome: still changing',
+    'The endpoint is still changing, so nothing was cleaned up; check it in the SageMaker console before approving again.',
+  );
   inFlux.next(targets.notifyFailure);
   const timedOut = recordFailure(scope, 'Timed out', {
     step: 'Wait for endpoint',

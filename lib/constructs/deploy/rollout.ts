@@ -7,7 +7,7 @@ import { catchAsFailure } from '../workflow/failures';
 import type { DeployContext } from './context';
 import { resourceTags } from './model-and-config';
 import { scalableVariant } from './scaling';
-import { created, current, MODE_PATH, names, outcome, settings } from './state';
+import { created, current, MODE_PATH, names, recordOutcome, settings } from './state';
 
 /**
  * Create the endpoint (mode create), or update it blue/green with the rollback alarms (mode update, after
@@ -63,24 +63,24 @@ export function rolloutPhase(
 
   create
     .next(
-      new sfn.Pass(scope, 'Outcome: new endpoint', {
-        result: sfn.Result.fromObject({ text: 'The new endpoint was deleted again; no endpoint serves this recipe.' }),
-        resultPath: outcome.root,
-      }),
+      recordOutcome(
+        scope,
+        'Outcome: new endpoint',
+        'The new endpoint was deleted again; no endpoint serves this recipe.',
+      ),
     )
     .next(next);
   deregister.next(update);
   update
     .next(
-      new sfn.Pass(scope, 'Outcome: updated endpoint', {
-        parameters: {
-          text: sfn.JsonPath.format(
-            'The endpoint keeps serving its previous configuration {} (SageMaker rolls a failed blue/green update back).',
-            current.string('EndpointConfigName'),
-          ),
-        },
-        resultPath: outcome.root,
-      }),
+      recordOutcome(
+        scope,
+        'Outcome: updated endpoint',
+        sfn.JsonPath.format(
+          'The endpoint keeps serving its previous configuration {} (SageMaker rolls a failed blue/green update back).',
+          current.string('EndpointConfigName'),
+        ),
+      ),
     )
     .next(next);
   return new sfn.Choice(scope, 'Create or update?')

@@ -9,7 +9,7 @@ import {
 } from '../../iam/deploy-actions';
 import { awsCall } from '../workflow/aws-call';
 import type { DeployContext } from './context';
-import { names, scaling, scalingError, settings } from './state';
+import { names, recordScalingNote, scalingError, settings } from './state';
 
 /** Application Auto Scaling's id of the endpoint variant (the scalable target). */
 export function scalableVariant(): Record<string, string> {
@@ -79,30 +79,29 @@ export function scalingTasks(scope: Construct, name: string, ctx: DeployContext)
  */
 export function autoscalingPhase(scope: Construct, ctx: DeployContext, next: sfn.IChainable): sfn.IChainable {
   const tasks = scalingTasks(scope, 'Register autoscaling', ctx);
-  const registered = new sfn.Pass(scope, 'Scaling note: registered', {
-    parameters: {
-      note: sfn.JsonPath.format(
-        'Autoscaling: {} to {} instances, target tracking on invocations per instance.',
-        settings.string('minInstances'),
-        settings.string('maxInstances'),
-      ),
-    },
-    resultPath: scaling.root,
-  });
-  const fixed = new sfn.Pass(scope, 'Scaling note: fixed', {
-    parameters: { note: sfn.JsonPath.format('Fixed capacity: {} instance(s).', settings.string('minInstances')) },
-    resultPath: scaling.root,
-  });
-  const failed = new sfn.Pass(scope, 'Scaling note: failed', {
-    parameters: {
-      note: sfn.JsonPath.format(
-        'WARNING: autoscaling was not registered ({}); the endpoint runs {} instance(s).',
-        scalingError.string('Cause'),
-        settings.string('minInstances'),
-      ),
-    },
-    resultPath: scaling.root,
-  });
+  const registered = recordScalingNote(
+    scope,
+    'Scaling note: registered',
+    sfn.JsonPath.format(
+      'Autoscaling: {} to {} instances, target tracking on invocations per instance.',
+      settings.string('minInstances'),
+      settings.string('maxInstances'),
+    ),
+  );
+  const fixed = recordScalingNote(
+    scope,
+    'Scaling note: fixed',
+    sfn.JsonPath.format('Fixed capacity: {} instance(s).', settings.string('minInstances')),
+  );
+  const failed = recordScalingNote(
+    scope,
+    'Scaling note: failed',
+    sfn.JsonPath.format(
+      'WARNING: autoscaling was not registered ({}); the endpoint runs {} instance(s).',
+      scalingError.string('Cause'),
+      settings.string('minInstances'),
+    ),
+  );
   tasks.last.next(registered);
   tasks.catchTo(failed, scalingError.root);
   for (const note of [registered, fixed, failed]) note.next(next);

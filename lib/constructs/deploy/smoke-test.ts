@@ -7,7 +7,7 @@ import { caughtError, recordFailure } from '../workflow/failures';
 import type { DeployContext } from './context';
 import { endpointWaitLoop } from './endpoint-wait';
 import { endpointCall } from './rollout';
-import { current, MODE_PATH, outcome, settings, smoke } from './state';
+import { current, MODE_PATH, recordOutcome, settings, smoke } from './state';
 
 /** The smoke-test request: an OpenAI chat completion with a GPT-OSS "reasoning language" system prompt. */
 export const SMOKE_TEST_REQUEST = {
@@ -90,24 +90,22 @@ function rollBack(
     action: 'updateEndpoint',
     parameters: { EndpointName: settings.string('endpointName'), EndpointConfigName: previousConfig },
   });
-  const incomplete = new sfn.Pass(scope, 'Outcome: rollback incomplete', {
-    parameters: {
-      text: sfn.JsonPath.format(
-        'Rolling the endpoint back to {} did not complete, so nothing was cleaned up; check the endpoint now.',
-        previousConfig,
-      ),
-    },
-    resultPath: outcome.root,
-  });
-  const done = new sfn.Pass(scope, 'Outcome: rolled back', {
-    parameters: {
-      text: sfn.JsonPath.format(
-        'The endpoint was rolled back to its previous configuration {} and serves it again.',
-        previousConfig,
-      ),
-    },
-    resultPath: outcome.root,
-  });
+  const incomplete = recordOutcome(
+    scope,
+    'Outcome: rollback incomplete',
+    sfn.JsonPath.format(
+      'Rolling the endpoint back to {} did not complete, so nothing was cleaned up; check the endpoint now.',
+      previousConfig,
+    ),
+  );
+  const done = recordOutcome(
+    scope,
+    'Outcome: rolled back',
+    sfn.JsonPath.format(
+      'The endpoint was rolled back to its previous configuration {} and serves it again.',
+      previousConfig,
+    ),
+  );
   incomplete.next(targets.notifyFailure);
   done.next(targets.cleanup);
   rollback.addCatch(incomplete, { errors: [sfn.Errors.ALL], resultPath: '$.rollbackError' });

@@ -1,5 +1,7 @@
 import type { DescribeEndpointOutput, ModelPackageContainerDefinition } from '@aws-sdk/client-sagemaker';
+import type { Construct } from 'constructs';
 import type { DeploySettings } from '../serving-settings';
+import { recordText } from '../workflow/record-text';
 import { statePaths } from '../workflow/state-paths';
 
 /**
@@ -57,8 +59,14 @@ export const current = statePaths<DescribeEndpointOutput>('$.current');
 export const endpoint = statePaths<DescribeEndpointOutput>('$.endpoint');
 /** The notice's sentence on what state the endpoint was left in. */
 export const outcome = statePaths<{ readonly text: string }>('$.outcome');
+/** A Pass that sets the outcome sentence (literal, or a JsonPath.format). */
+export const recordOutcome = (scope: Construct, id: string, text: string) =>
+  recordText(scope, id, outcome.root, 'text', text);
 /** The success notice's sentence on autoscaling. */
 export const scaling = statePaths<{ readonly note: string }>('$.scaling');
+/** A Pass that sets the autoscaling sentence. */
+export const recordScalingNote = (scope: Construct, id: string, text: string) =>
+  recordText(scope, id, scaling.root, 'note', text);
 /** The error of a failed autoscaling registration. */
 export const scalingError = statePaths<{ readonly Error: string; readonly Cause: string }>('$.scalingError');
 /** The smoke test's parsed reply. */

@@ -2,18 +2,15 @@ import * as cdk from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as sns from 'aws-cdk-lib/aws-sns';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { type NamingContext, resourcePrefix, stateMachineName } from '../../config/naming';
+import { resourcePrefix, stateMachineName } from '../../config/naming';
 import { acknowledgeWildcardResources } from '../compliance';
 import { DEFAULT_VLLM_IMAGE, servingImageUri } from '../serving-plan';
-import type { ServingSettings } from '../serving-settings';
 import { grantWatch, startOnSageMakerEvent } from '../workflow/event-trigger';
 import { recordCaughtFailure } from '../workflow/failures';
 import { ObservedStateMachine } from '../workflow/observed-state-machine';
+import type { ServingStageProps } from '../workflow/stage-props';
 import type { StateFields } from '../workflow/state-paths';
 import { duplicateCheckPhase } from './duplicate-check';
 import { modelPackagePhase } from './model-package';
@@ -25,30 +22,8 @@ import { trainingJobPhase } from './training-job';
 /** EventBridge detail-type of a finished SageMaker pipeline execution. */
 export const PIPELINE_EXECUTION_STATUS_CHANGE = 'SageMaker Model Building Pipeline Execution Status Change';
 
-/** Props of {@link RegisterModel}. */
-export interface RegisterModelProps {
-  /** Name prefix and stage: every ARN the machine may touch starts with `<prefix>-<stage>-`. */
-  readonly naming: NamingContext;
-  /**
-   * The per-recipe settings objects (group, serving container, approval mode), read by pipeline name at run
-   * time; the machine gets read access to them and waits for their deployment.
-   */
-  readonly settings: ServingSettings;
-  /** Receives "model X v N awaits approval" and failure notices. */
-  readonly topic: sns.ITopic;
-  /** Encrypts the execution log group. */
-  readonly logKey: kms.IKey;
-  /**
-   * Where events that could not start an execution go (after EventBridge's retries).
-   * @default - no dead-letter queue
-   */
-  readonly deadLetterQueue?: sqs.IQueue;
-  /**
-   * The state machine's name.
-   * @default `<prefix>-<stage>-register`
-   */
-  readonly stateMachineName?: string;
-}
+/** Props of {@link RegisterModel}: the settings' `register` half is read by pipeline name. */
+export type RegisterModelProps = ServingStageProps;
 
 /**
  * The REGISTER stage: when one of this deployment's SageMaker pipelines succeeds, find its training job,
