@@ -9,7 +9,8 @@ import * as path from 'node:path';
  * - a reference to the design notes or fact sheets that were once kept outside the repository, or to a path
  *   on a developer's machine;
  * - a citation `docs/<file>.md §N` whose file or numbered section does not exist;
- * - a relative Markdown link in docs/ or the README whose target does not exist.
+ * - a relative Markdown link in docs/ or the README whose target does not exist;
+ * - a repository path the docs name in backticks that does not exist (a file moved, its docs not updated).
  */
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -21,7 +22,9 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const OUTSIDE_REFERENCES: readonly RegExp[] = [
   new RegExp(`\\b${'refer' + 'ence'}/[\\w-]+\\.md\\b`),
   new RegExp(`\\b(?:${['DESIGN', 'STYLE'].join('|')})\\.md\\b`),
-  new RegExp(`\\b(?:${['aws' + '-facts', 'seed-and' + '-training', 'toolchain\\.md', 'anchors\\.md'].join('|')})`),
+  new RegExp(`\\b(?:${['aws' + '-facts', 'seed-and' + '-training'].join('|')})`),
+  // a bare name; the repository's own docs/ may hold files of the same name.
+  new RegExp(`(?<![\\w/])(?:${['tool' + 'chain', 'anchors'].join('|')})\\.md\\b`),
   new RegExp(`kept beside the ${'repository'}`),
   new RegExp(`(?:^|[\\s'"\`(])/${'work'}/`),
 ];
@@ -103,6 +106,17 @@ export function brokenLinks(file: string, text: string, exists: (target: string)
   return broken;
 }
 
+/** A repository path written in backticks, e.g. `lib/constructs/deploy/` or `training-code/requirements.txt`. */
+const REPO_PATH = /`((?:lib|test|bin|training-code|recipes|docs|\.ci)\/[\w./-]*)`/g;
+
+/** `file: path` for every backticked repository path of `text` that does not exist. */
+export function missingPaths(file: string, text: string, exists: (target: string) => boolean): string[] {
+  return [...text.matchAll(REPO_PATH)]
+    .map((match) => match[1])
+    .filter((target) => !exists(target.replace(/\/$/, '')))
+    .map((target) => `${file}: ${target} does not exist`);
+}
+
 describe('references stay inside the repository', () => {
   const files = repositoryFiles();
   // this file's own examples name what the checks look for.
@@ -140,6 +154,13 @@ describe('references stay inside the repository', () => {
     const exists = (target: string) => fs.existsSync(path.join(REPO_ROOT, target));
     expect(markdown.flatMap((file) => brokenLinks(file, readText(file) ?? '', exists))).toEqual([]);
   });
+
+  test('every repository path the docs name exists', () => {
+    // GIVEN docs/ WHEN its backticked repository paths are looked up THEN each exists (a moved file fails here)
+    const docs = files.filter((file) => file.startsWith('docs/') && file.endsWith('.md'));
+    const exists = (target: string) => fs.existsSync(path.join(REPO_ROOT, target));
+    expect(docs.flatMap((file) => missingPaths(file, readText(file) ?? '', exists))).toEqual([]);
+  });
 });
 
 describe('the checks find what they look for', () => {
@@ -151,6 +172,7 @@ describe('the checks find what they look for', () => {
       `(${'DESIGN'}.md "A recipe")`,
       `notes are kept beside the ${'repository'}`,
       `cat /${'work'}/shared/notes.md`,
+      `pinned as explained in ${'tool' + 'chain'}.md`,
     ];
     for (const line of outside) expect(outsideReferences('lib/x.ts', line)).toHaveLength(1);
     // AND lines that cite the repository's own docs or public URLs are not
@@ -158,6 +180,7 @@ describe('the checks find what they look for', () => {
       '// docs/facts/aws.md §1',
       '@see https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html',
       'docs/DESIGN_GUIDELINES.md of aws-cdk',
+      'docs/facts/toolchain.md §1',
     ];
     for (const line of inside) expect(outsideReferences('lib/x.ts', line)).toEqual([]);
     // AND a recorded log fixture is not scanned
@@ -174,6 +197,15 @@ describe('the checks find what they look for', () => {
     ]);
     expect(brokenCitations('x.ts', '// docs/b.md §1', readDoc)).toEqual([
       'x.ts:1: docs/b.md §1: docs/b.md does not exist',
+    ]);
+  });
+
+  test('fails a backticked repository path that does not exist', () => {
+    // GIVEN a text naming one existing and one missing path WHEN looked up THEN only the missing one is reported
+    const exists = (target: string) => target === 'lib/iam';
+    const text = 'action lists in `lib/iam/`, the plan in `lib/constructs/serving-plan.ts`, a key `models/`';
+    expect(missingPaths('docs/x.md', text, exists)).toEqual([
+      'docs/x.md: lib/constructs/serving-plan.ts does not exist',
     ]);
   });
 
