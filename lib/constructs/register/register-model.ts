@@ -4,12 +4,11 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { resourcePrefix, stateMachineName } from '../../config/naming';
-import { acknowledgeWildcardResources } from '../compliance';
+import { resourcePrefix } from '../../config/naming';
 import { DEFAULT_VLLM_IMAGE, servingImageUri } from '../serving-plan';
-import { grantWatch, startOnSageMakerEvent } from '../workflow/event-trigger';
+import { grantWatch } from '../workflow/event-trigger';
 import { recordCaughtFailure } from '../workflow/failures';
-import { ObservedStateMachine } from '../workflow/observed-state-machine';
+import { servingStageMachine } from '../workflow/serving-stage';
 import type { ServingStageProps } from '../workflow/stage-props';
 import type { StateFields } from '../workflow/state-paths';
 import { duplicateCheckPhase } from './duplicate-check';
@@ -62,34 +61,27 @@ export class RegisterModel extends Construct {
     const trainingJob = trainingJobPhase(this, arns, provenancePhase(this, createPackage), notifyFailure);
     const afterLookup = duplicateCheckPhase(this, trainingJob, notifyFailure);
 
-    const observed = new ObservedStateMachine(this, 'StateMachine', {
-      stateMachineName: props.stateMachineName ?? stateMachineName(props.naming, 'register'),
+    const stage = servingStageMachine(this, props, {
+      stage: 'register',
       definition: this.start(props, afterLookup, notifyFailure),
-      logKey: props.logKey,
-      alarmTopic: props.topic,
       timeout: cdk.Duration.minutes(30),
       comment: 'Registers the model of a succeeded fine-tuning pipeline execution as a model package version.',
-    });
-    this.stateMachine = observed.stateMachine;
-    this.failedExecutionsAlarm = observed.failedExecutionsAlarm;
-    props.topic.grantPublish(this.stateMachine);
-    props.settings.bindTo(this.stateMachine);
-    acknowledgeWildcardResources(
-      this.stateMachine.role,
-      [arns.executions, arns.trainingJobs, arns.packages, arns.groups],
-      "Pipeline executions, the training jobs SageMaker Pipelines names 'pipelines-<execution>-...', and model package versions are created at run time; every pattern is limited to this deployment's name prefix (one group and pipeline per recipe).",
-    );
-
-    this.rule = startOnSageMakerEvent(this, 'PipelineSucceeded', {
-      description: `${prefix}: a fine-tuning pipeline execution succeeded; register its model`,
-      detailType: PIPELINE_EXECUTION_STATUS_CHANGE,
-      detail: {
-        currentPipelineExecutionStatus: ['Succeeded'],
-        pipelineArn: [{ prefix: arn('pipeline', `${prefix}-`) }],
+      wildcardResources: [arns.executions, arns.trainingJobs, arns.packages, arns.groups],
+      wildcardReason:
+        "Pipeline executions, the training jobs SageMaker Pipelines names 'pipelines-<execution>-...', and model package versions are created at run time; every pattern is limited to this deployment's name prefix (one group and pipeline per recipe).",
+      trigger: {
+        id: 'PipelineSucceeded',
+        description: `${prefix}: a fine-tuning pipeline execution succeeded; register its model`,
+        detailType: PIPELINE_EXECUTION_STATUS_CHANGE,
+        detail: {
+          currentPipelineExecutionStatus: ['Succeeded'],
+          pipelineArn: [{ prefix: arn('pipeline', `${prefix}-`) }],
+        },
       },
-      stateMachine: this.stateMachine,
-      deadLetterQueue: props.deadLetterQueue,
     });
+    this.stateMachine = stage.stateMachine;
+    this.failedExecutionsAlarm = stage.failedExecutionsAlarm;
+    this.rule = stage.rule;
   }
 
   /** Lets `grantee` start executions and read their history (the CLI's `watch`). */
