@@ -3,8 +3,11 @@
  * definition of the deployment stack (the test fixture's and the real app's) in two forms, plus the rest of
  * the template, so that two checkouts can be compared with `diff -r`.
  *
- *   git stash && npx tsx test/bench/state-machine-diff.ts /tmp/before && git stash pop
+ *   git worktree add --detach /tmp/base <base commit> && ln -s "$PWD/node_modules" /tmp/base/node_modules
+ *   cp test/bench/state-machine-diff.ts /tmp/base/test/bench/
+ *   (cd /tmp/base && npx tsx test/bench/state-machine-diff.ts /tmp/before)
  *   npx tsx test/bench/state-machine-diff.ts /tmp/after && diff -r /tmp/before /tmp/after
+ *   git worktree remove --force /tmp/base
  *
  * Files per state machine: `<stack>.<id>.asl.json`, the DefinitionString as synthesized (CloudFormation
  * tokens shown as `@@{...}@@`), and `<stack>.<id>.canonical.json`, the same with the `States` map sorted by
