@@ -1,3 +1,4 @@
+import type { CreateEndpointConfigOutput, CreateModelOutput } from '@aws-sdk/client-sagemaker';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -6,6 +7,7 @@ import { SERVING_VARIANT_NAME } from '../serving-plan';
 import { awsCall } from '../workflow/aws-call';
 import { catchAsFailure } from '../workflow/failures';
 import { findByName } from '../workflow/membership-check';
+import { taskResult } from '../workflow/state-paths';
 import type { DeployContext } from './context';
 import { created, names, pkg, settings } from './state';
 
@@ -57,7 +59,7 @@ export function modelAndConfigPhase(
         conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
       }),
     ],
-    resultSelector: { arn: sfn.JsonPath.stringAt('$.ModelArn') },
+    resultSelector: { arn: taskResult<CreateModelOutput>().string('ModelArn') },
     resultPath: created.path('model'),
   });
   const createConfig = awsCall(scope, 'Create endpoint config', {
@@ -92,7 +94,7 @@ export function modelAndConfigPhase(
     additionalIamStatements: [
       new iam.PolicyStatement({ actions: ENDPOINT_CONFIG_WRITE_ACTIONS, resources: arns.configs }),
     ],
-    resultSelector: { arn: sfn.JsonPath.stringAt('$.EndpointConfigArn') },
+    resultSelector: { arn: taskResult<CreateEndpointConfigOutput>().string('EndpointConfigArn') },
     resultPath: created.path('config'),
   });
   createConfig.next(next);

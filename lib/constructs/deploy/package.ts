@@ -1,10 +1,11 @@
+import type { DescribeModelPackageOutput } from '@aws-sdk/client-sagemaker';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { MODEL_PACKAGE_DESCRIBE_ACTIONS } from '../../iam/deploy-actions';
 import { SERVING_VARIANT_NAME } from '../serving-plan';
 import { awsCall } from '../workflow/aws-call';
 import { catchAsFailure, recordFailure } from '../workflow/failures';
-import type { StateFields } from '../workflow/state-paths';
+import { type StateFields, taskResult } from '../workflow/state-paths';
 import type { DeployContext } from './context';
 import { detail, names, type PackageFacts, pkg, type ResourceNames, settings } from './state';
 
@@ -18,6 +19,7 @@ export function packagePhase(
   next: sfn.IChainable,
   onFailure: sfn.IChainable,
 ): sfn.IChainable {
+  const response = taskResult<DescribeModelPackageOutput>();
   const describe = awsCall(scope, 'Describe package', {
     service: 'sagemaker',
     action: 'describeModelPackage',
@@ -25,9 +27,9 @@ export function packagePhase(
     iamResources: [ctx.arns.modelPackages],
     iamAction: MODEL_PACKAGE_DESCRIBE_ACTIONS[0],
     resultSelector: {
-      arn: sfn.JsonPath.stringAt('$.ModelPackageArn'),
-      status: sfn.JsonPath.stringAt('$.ModelApprovalStatus'),
-      version: sfn.JsonPath.numberAt('$.ModelPackageVersion'),
+      arn: response.string('ModelPackageArn'),
+      status: response.string('ModelApprovalStatus'),
+      version: response.number('ModelPackageVersion'),
       container: sfn.JsonPath.objectAt('$.InferenceSpecification.Containers[0]'),
     } satisfies StateFields<PackageFacts>,
     resultPath: pkg.root,

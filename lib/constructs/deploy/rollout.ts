@@ -1,9 +1,11 @@
+import type { CreateEndpointOutput } from '@aws-sdk/client-sagemaker';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { ENDPOINT_TAG_ACTIONS } from '../../iam/deploy-actions';
 import { awsCall, type AwsCallProps } from '../workflow/aws-call';
 import { catchAsFailure } from '../workflow/failures';
+import { taskResult } from '../workflow/state-paths';
 import type { DeployContext } from './context';
 import { resourceTags } from './model-and-config';
 import { scalableVariant } from './scaling';
@@ -27,7 +29,7 @@ export function rolloutPhase(
       EndpointConfigName: names.string('model'),
       Tags: resourceTags(),
     },
-    resultSelector: { arn: sfn.JsonPath.stringAt('$.EndpointArn') },
+    resultSelector: { arn: taskResult<CreateEndpointOutput>().string('EndpointArn') },
     resultPath: created.path('endpoint'),
   });
   const deregister = awsCall(scope, 'Suspend autoscaling', {

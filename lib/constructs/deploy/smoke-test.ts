@@ -1,9 +1,11 @@
+import type { InvokeEndpointOutput } from '@aws-sdk/client-sagemaker-runtime';
 import * as cdk from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { ENDPOINT_INVOKE_ACTIONS } from '../../iam/deploy-actions';
 import { awsCall } from '../workflow/aws-call';
 import { caughtError, recordFailure } from '../workflow/failures';
+import { taskResult } from '../workflow/state-paths';
 import type { DeployContext } from './context';
 import { endpointWaitLoop } from './endpoint-wait';
 import { endpointCall } from './rollout';
@@ -45,7 +47,7 @@ export function smokeTestPhase(
     },
     iamResources: ctx.arns.endpoints,
     iamAction: ENDPOINT_INVOKE_ACTIONS[0],
-    resultSelector: { reply: sfn.JsonPath.stringToJson(sfn.JsonPath.stringAt('$.Body')) },
+    resultSelector: { reply: sfn.JsonPath.stringToJson(taskResult<InvokeEndpointOutput>().string('Body')) },
     resultPath: smoke.root,
   });
   test.addRetry({ errors: [sfn.Errors.ALL], interval: cdk.Duration.seconds(30), maxAttempts: 3, backoffRate: 2 });

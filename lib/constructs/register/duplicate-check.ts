@@ -1,10 +1,11 @@
+import type { ListModelPackagesOutput } from '@aws-sdk/client-sagemaker';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { MODEL_PACKAGE_LIST_ACTIONS } from '../../iam/deploy-actions';
 import { awsCall } from '../workflow/aws-call';
 import { catchAsFailure } from '../workflow/failures';
-import { membershipCheck } from '../workflow/membership-check';
-import type { StateFields } from '../workflow/state-paths';
+import { membershipCheck, type MembershipResult } from '../workflow/membership-check';
+import { type StateFields, statePaths, taskResult } from '../workflow/state-paths';
 import { existing, ids, type PackageIdentity, recipe, run } from './state';
 
 /**
@@ -39,7 +40,7 @@ export function duplicateCheckPhase(scope: Construct, next: sfn.IChainable, onFa
     // ListModelPackages supports no resource-level permissions.
     iamResources: ['*'],
     iamAction: MODEL_PACKAGE_LIST_ACTIONS[0],
-    resultSelector: { summaries: sfn.JsonPath.listAt('$.ModelPackageSummaryList') },
+    resultSelector: { summaries: taskResult<ListModelPackagesOutput>().list('ModelPackageSummaryList') },
     resultPath: existing.root,
   });
   catchAsFailure(scope, list, 'List recent packages', onFailure);
@@ -56,15 +57,16 @@ export function duplicateCheckPhase(scope: Construct, next: sfn.IChainable, onFa
       comment: 'A model package for this pipeline execution exists: a duplicate event, nothing to do.',
     }),
   );
+  const duplicate = statePaths<MembershipResult>('$.duplicate');
   return derive.next(list).next(
     membershipCheck(scope, {
       id: 'Package for this execution?',
       listPath: existing.path('summaries'),
       field: 'ModelPackageDescription',
       valuePath: ids.path('description'),
-      resultPath: '$.duplicate',
+      resultPath: duplicate.root,
       next: new sfn.Choice(scope, 'Duplicate event?')
-        .when(sfn.Condition.booleanEquals('$.duplicate.exists', true), alreadyRegistered)
+        .when(sfn.Condition.booleanEquals(duplicate.path('exists'), true), alreadyRegistered)
         .otherwise(next),
     }),
   );

@@ -1,9 +1,11 @@
+import type { CreateModelPackageOutput } from '@aws-sdk/client-sagemaker';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { MODEL_PACKAGE_CREATE_ACTIONS } from '../../iam/deploy-actions';
 import { awsCall } from '../workflow/aws-call';
 import { catchAsFailure, recordFailure } from '../workflow/failures';
+import { taskResult } from '../workflow/state-paths';
 import { evalLoss, ids, job, model, modelPackage, provenance, recipe, run } from './state';
 
 /** The ARN patterns of the packages REGISTER creates. */
@@ -119,7 +121,7 @@ function createModelPackage(scope: Construct, arns: ModelPackageArns): sfn.TaskS
     iamAction: MODEL_PACKAGE_CREATE_ACTIONS[0],
     // tags on create are authorized as sagemaker:AddTags on the new version.
     additionalIamStatements: [new iam.PolicyStatement({ actions: ['sagemaker:AddTags'], resources: [arns.packages] })],
-    resultSelector: { arn: sfn.JsonPath.stringAt('$.ModelPackageArn') },
+    resultSelector: { arn: taskResult<CreateModelPackageOutput>().string('ModelPackageArn') },
     resultPath: modelPackage.root,
   });
 }

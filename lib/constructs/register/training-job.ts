@@ -1,8 +1,10 @@
+import type { ListPipelineExecutionStepsResponse } from '@aws-sdk/client-sagemaker';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { PIPELINE_STEPS_READ_ACTIONS, TRAINING_JOB_DESCRIBE_ACTIONS } from '../../iam/deploy-actions';
 import { awsCall } from '../workflow/aws-call';
 import { catchAsFailure, recordFailure } from '../workflow/failures';
+import { taskResult } from '../workflow/state-paths';
 import { rendered, run, steps, trainingJob, job } from './state';
 
 /** The ARN patterns of the pipeline executions and training jobs REGISTER reads. */
@@ -27,7 +29,7 @@ export function trainingJobPhase(
     parameters: { PipelineExecutionArn: run.string('executionArn'), SortOrder: 'Ascending', MaxResults: 100 },
     iamResources: [arns.executions],
     iamAction: PIPELINE_STEPS_READ_ACTIONS[0],
-    resultSelector: { list: sfn.JsonPath.listAt('$.PipelineExecutionSteps') },
+    resultSelector: { list: taskResult<ListPipelineExecutionStepsResponse>().list('PipelineExecutionSteps') },
     resultPath: steps.root,
   });
   const stepsJson = rendered('$.stepsJson');

@@ -2,6 +2,12 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { awsCall } from './aws-call';
+import { statePaths } from './state-paths';
+
+/** What a {@link membershipCheck} leaves at its `resultPath`. */
+export interface MembershipResult {
+  readonly exists: boolean;
+}
 
 /**
  * Sets `resultPath` to `{ exists: <value at valuePath> is one of listPath[*].field }`, safely: a JSONPath
@@ -76,6 +82,8 @@ export interface FindByNameProps {
  * name filters support no resource-level permissions, hence `*`.
  */
 export function findByName(scope: Construct, id: string, props: FindByNameProps): tasks.CallAwsService {
+  const lookup = statePaths<{ readonly list: unknown[] }>('$.lookup');
+  const found = statePaths<MembershipResult>('$.exists');
   const find = awsCall(scope, id, {
     service: 'sagemaker',
     action: props.action,
@@ -83,17 +91,17 @@ export function findByName(scope: Construct, id: string, props: FindByNameProps)
     iamResources: ['*'],
     iamAction: `sagemaker:${props.action.charAt(0).toUpperCase()}${props.action.slice(1)}`,
     resultSelector: { list: sfn.JsonPath.listAt(`$.${props.resultList}`) },
-    resultPath: '$.lookup',
+    resultPath: lookup.root,
   });
   find.next(
     membershipCheck(scope, {
       id: props.checkId,
-      listPath: '$.lookup.list',
+      listPath: lookup.path('list'),
       field: props.field,
       valuePath: props.namePath,
-      resultPath: '$.exists',
+      resultPath: found.root,
       next: new sfn.Choice(scope, props.choiceId)
-        .when(sfn.Condition.booleanEquals('$.exists.exists', true), props.ifFound)
+        .when(sfn.Condition.booleanEquals(found.path('exists'), true), props.ifFound)
         .otherwise(props.otherwise),
     }),
   );

@@ -48,6 +48,11 @@ export function statePaths<T>(root: string): StatePaths<T> {
   };
 }
 
+/** Paths into a task's own result, for its `resultSelector` (`T` is the AWS response type). */
+export function taskResult<T>(): StatePaths<T> {
+  return statePaths<T>('$');
+}
+
 /**
  * Pass-state `parameters` that write an object of type `T`, each value a literal or a JsonPath token: a
  * field missing from (or added to) `T` is a compile error here as well as in the steps that read it.
