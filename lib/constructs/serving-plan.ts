@@ -26,10 +26,10 @@ import { estimateServingMemory, SERVING_CONSTANTS, type ServingEstimate } from '
 
 /** The vLLM SageMaker DLC used when a recipe sets no `platform.serving.image_uri`. */
 export const DEFAULT_VLLM_IMAGE = {
-  /** AWS Deep Learning Containers registry in most commercial regions (reference/aws-facts.md §5.1). */
+  /** AWS Deep Learning Containers registry in most commercial regions (docs/facts/aws.md §1). */
   account: '763104351884',
   repository: 'vllm',
-  /** vLLM 0.14.0 (≥ 0.10.1 serves gpt-oss); aws/deep-learning-containers release notes. */
+  /** vLLM 0.14.0 (≥ 0.10.1 serves gpt-oss; docs/facts/aws.md §1). */
   tag: '0.14.0-gpu-py312-cu129-ubuntu22.04-sagemaker',
 } as const;
 

@@ -26,6 +26,19 @@ import { PipelineFileDeployment } from './training-pipeline';
  * deploys by calling {@link servingSettingsFiles} with the same plans.
  */
 
+/**
+ * The environment the training job sets, which REGISTER copies into the package's provenance metadata (the
+ * training-job contract).
+ */
+export interface ProvenanceEnvironment {
+  readonly RECIPE_NAME: string;
+  readonly RECIPE_HASH: string;
+  readonly GIT_SHA: string;
+  readonly DATASET_URI: string;
+  readonly MLFLOW_TRACKING_ARN: string;
+  readonly MLFLOW_EXPERIMENT_NAME: string;
+}
+
 /** What the REGISTER machine reads as `$.recipe`. */
 export interface RegisterSettings {
   readonly recipe: string;
@@ -40,7 +53,7 @@ export interface RegisterSettings {
   readonly instanceTypes: readonly string[];
   readonly environment: Readonly<Record<string, string>>;
   /** What the training job sets (contract); defaults for a job that was started by hand without them. */
-  readonly defaultEnvironment: Readonly<Record<string, string>>;
+  readonly defaultEnvironment: ProvenanceEnvironment;
 }
 
 /** What the DEPLOY machine reads as `$.settings`. */

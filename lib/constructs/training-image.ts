@@ -11,7 +11,7 @@ import { ECR_PULL_ACTIONS, ECR_TOKEN_ACTIONS } from './training-perms';
  * directory (a CDK Docker image asset) or any URI. `bind` returns the URI and grants the job's role pull.
  */
 
-/** The PyTorch training DLC tag used by default (supported until 2027-01-21; reference/aws-facts.md §5.1). */
+/** The PyTorch training DLC tag used by default (patched until 2027-01-21; docs/facts/aws.md §1). */
 export const DEFAULT_PYTORCH_DLC_TAG = '2.10.0-gpu-py313-cu130-ubuntu22.04-sagemaker';
 
 /** The DLC registry account of each region that does not use 763104351884 (aws/deep-learning-containers). */

@@ -2,10 +2,10 @@
  * SageMaker instance types a recipe may name, with what the estimators and lint rules need: GPU model,
  * count, memory, architecture, EFA and an indicative hourly price.
  *
- * Sources and confidence (see reference/aws-facts.md §5.3–5.5):
+ * Sources and confidence (docs/facts/aws.md §3–§4):
  * - `training` / `hosting`: membership of botocore's `TrainingInstanceType` / `ProductionVariantInstanceType`
  *   enums (a test checks every entry against the installed botocore service model).
- * - GPU counts and nominal memory: the instance table in reference/aws-facts.md §5.4 for p4d/p4de/p5/p5en/g6e/g5;
+ * - GPU counts and nominal memory: the instance table in docs/facts/aws.md §3 for p4d/p4de/p5/p5en/g6e/g5;
  *   the rest are the published hardware specs (**unverified** here).
  * - `memoryGiB`: the capacity the CUDA driver reports (nvidia-smi "total"), below the nominal figure for GDDR
  *   parts; vendor-tool figures, **unverified** on SageMaker.
@@ -31,7 +31,7 @@ export interface GpuSpec {
   readonly relativeTrainingThroughput: number;
 }
 
-/** FlashAttention-3 kernels run only on Hopper (sm_90); reference/seed-and-training.md §3.4. */
+/** FlashAttention-3 kernels run only on Hopper (sm_90); docs/facts/training.md §2. */
 export function supportsFlashAttention3(gpu: GpuSpec): boolean {
   return gpu.architecture === 'Hopper';
 }
@@ -161,10 +161,10 @@ export interface InstanceSpec {
 }
 
 const REFERENCE_PRICE =
-  'reference/aws-facts.md §5.5: third-party code comment citing the AWS Price List API (SageMaker training, ' +
+  'docs/facts/aws.md §4: third-party code comment citing the AWS Price List API (SageMaker training, ' +
   'us-west-2; us-east-1 assumed equal)';
 const EC2_DERIVED =
-  'derived: EC2 on-demand us-east-1 after the June 2025 cut (reference/aws-facts.md §5.5) × 1.15, the ' +
+  'derived: EC2 on-demand us-east-1 after the June 2025 cut (docs/facts/aws.md §4) × 1.15, the ' +
   'SageMaker/EC2 ratio of ml.p5.48xlarge';
 const RECALLED_G =
   'recalled SageMaker training on-demand price, us-east-1 (≈ 1.4 × EC2 on-demand); no primary source checked';

@@ -18,10 +18,10 @@ import { type RecipeAnalysis, suggestTrainingInstance, TIGHT_MEMORY_SHARE } from
 import { isSet, modelDtype, numberValue, stringListValue, stringValue } from './recipe-values';
 
 /**
- * Recipe lint rules: the mistakes that otherwise cost an hour of 8-GPU time (DESIGN.md "A recipe"). One rule per
+ * Recipe lint rules: the mistakes that otherwise cost an hour of 8-GPU time (docs/architecture.md §2). One rule per
  * function; every finding names the file, the key path, the value found and what to write instead, and every
  * rule runs, so all findings of a file are reported at once. Background for each rule:
- * reference/seed-and-training.md §1.4, §1.8, §3 and §5.
+ * docs/facts/training.md §1, §2 and §4.
  */
 
 export interface LintContext {

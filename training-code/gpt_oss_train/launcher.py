@@ -46,7 +46,7 @@ CONFIG_FILES = {
 }
 # Instance families with EFA and GPUDirect RDMA.
 EFA_FAMILIES = re.compile(r"^(ml\.)?(p4d|p4de|p5|p5e|p5en|p6|p6e)[.-]")
-# What the AWS sample's notebook sets for EFA (reference/seed-and-training.md §1.3); NCCL_DEBUG is quieter.
+# What the AWS sample's notebook sets for EFA (docs/facts/training.md §6); NCCL_DEBUG is quieter.
 EFA_ENV = {
     "FI_PROVIDER": "efa",
     "FI_EFA_USE_DEVICE_RDMA": "1",

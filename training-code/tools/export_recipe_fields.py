@@ -3,7 +3,7 @@
     .venv/bin/python training-code/tools/export_recipe_fields.py > lib/config/recipe-fields.generated.json
 
 The TypeScript side validates recipes at pull-request time against this list, so it must describe exactly
-the dataclasses `sft.py` hands to `TrlParser`. `tests/test_recipe_fields.py` fails when the committed file is
+the dataclasses `sft.py` hands to `TrlParser`. `tests/test_packaging.py` fails when the committed file is
 stale (for example after a TRL upgrade).
 """
 
