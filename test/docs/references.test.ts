@@ -69,7 +69,7 @@ export function outsideReferences(file: string, text: string): string[] {
 }
 
 /** A citation of a docs file: its path and the section numbers after it (`§2`, `§3–§4`, `§1, §2 and §4`). */
-const CITATION = /\bdocs\/([\w/-]+\.md)((?:\s*(?:,|and)?\s*§\d+(?:\s*[–-]\s*§?\d+)?)*)/g;
+const CITATION = /(?<![\w./-])docs\/([\w/-]+\.md)((?:\s*(?:,|and)?\s*§\d+(?:\s*[–-]\s*§?\d+)?)*)/g;
 
 /** `file:line: docs/x.md §N: why` for every citation whose file or section does not exist. */
 export function brokenCitations(file: string, text: string, readDoc: (doc: string) => string | undefined): string[] {
