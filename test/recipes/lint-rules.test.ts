@@ -1,6 +1,7 @@
 import { TRAINING_LIBRARY_VERSIONS } from '../../lib/config/recipe-schema';
 import { formatFinding } from '../../lib/recipes/findings';
-import { compareVersions, LINT_RULES, PEFT_ZERO3_PARAMWRAPPER_FIX } from '../../lib/recipes/lint-rules';
+import { LINT_RULES } from '../../lib/recipes/rules';
+import { compareVersions, PEFT_ZERO3_PARAMWRAPPER_FIX } from '../../lib/recipes/rules/expert-lora-zero3';
 import { findingsOf, goodRecipe, type TestRecipe, validate } from './support';
 
 interface RuleCase {

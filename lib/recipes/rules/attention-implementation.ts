@@ -1,0 +1,51 @@
+import type { Finding } from '../findings';
+import { supportsFlashAttention3 } from '../instance-catalog';
+import { stringValue } from '../recipe-values';
+import { finding, show, type LintContext, type LintRule } from './rule-support';
+
+/** FlashAttention kernels cannot train GPT-OSS (no attention-sink backward); SDPA is disabled for GPT-OSS. */
+export function attentionImplementationRule(ctx: LintContext): Finding[] {
+  if (!ctx.doc) return [];
+  const attn = stringValue(ctx.doc, 'attn_implementation');
+  if (attn === undefined) return [];
+  const gpu = ctx.analysis?.instance?.gpu;
+  if (/flash|fa3/i.test(attn)) {
+    const hopper = gpu
+      ? ` and FA3 runs on Hopper only (this instance: ${gpu.model}, ${gpu.architecture}${supportsFlashAttention3(gpu) ? '' : ', not Hopper'})`
+      : ' and FA3 runs on Hopper only';
+    return [
+      finding(
+        ctx,
+        'attention-implementation',
+        'error',
+        'attn_implementation',
+        show(attn),
+        `FlashAttention kernels have no backward pass for GPT-OSS attention sinks (Dao-AILab/flash-attention#1797)${hopper}`,
+        'write attn_implementation: eager',
+      ),
+    ];
+  }
+  if (attn === 'sdpa') {
+    return [
+      finding(
+        ctx,
+        'attention-implementation',
+        'error',
+        'attn_implementation',
+        show(attn),
+        'transformers does not support SDPA for GPT-OSS (attention sinks) and refuses to load the model with it',
+        'write attn_implementation: eager',
+      ),
+    ];
+  }
+  return [];
+}
+
+/** Rule `attention-implementation`. */
+export const attentionImplementation: LintRule = {
+  id: 'attention-implementation',
+  level: 'error',
+  input: 'document',
+  description: 'FlashAttention / SDPA cannot train GPT-OSS; use eager',
+  check: attentionImplementationRule,
+};

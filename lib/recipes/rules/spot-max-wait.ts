@@ -1,0 +1,46 @@
+import type { Finding } from '../findings';
+import { finding, type LintContext, type LintRule } from './rule-support';
+
+/** SageMaker requires MaxWaitTimeInSeconds for managed spot training. */
+export function spotMaxWaitMissingRule(ctx: LintContext): Finding[] {
+  const t = ctx.doc?.platform.training;
+  if (!t?.spot || t.max_wait_seconds !== undefined) return [];
+  const suggested = Math.min(2419200, t.max_runtime_seconds * 2);
+  return [
+    finding(
+      ctx,
+      'spot-max-wait',
+      'error',
+      'platform.training.max_wait_seconds',
+      'nothing',
+      'managed spot training needs a max wait (time waiting for capacity + running), and SageMaker rejects the job without one',
+      `write platform.training.max_wait_seconds: ${suggested} (at least max_runtime_seconds: ${t.max_runtime_seconds})`,
+    ),
+  ];
+}
+
+/** SageMaker rejects a max wait below the max runtime. */
+export function spotMaxWaitTooShortRule(ctx: LintContext): Finding[] {
+  const t = ctx.doc?.platform.training;
+  if (!t?.spot || t.max_wait_seconds === undefined || t.max_wait_seconds >= t.max_runtime_seconds) return [];
+  return [
+    finding(
+      ctx,
+      'spot-max-wait',
+      'error',
+      'platform.training.max_wait_seconds',
+      String(t.max_wait_seconds),
+      `max wait is below max_runtime_seconds (${t.max_runtime_seconds}); SageMaker requires max wait ≥ max runtime`,
+      `write platform.training.max_wait_seconds: ${Math.min(2419200, t.max_runtime_seconds * 2)} (≥ ${t.max_runtime_seconds})`,
+    ),
+  ];
+}
+
+/** Rule `spot-max-wait`. */
+export const spotMaxWait: LintRule = {
+  id: 'spot-max-wait',
+  level: 'error',
+  input: 'document',
+  description: 'spot needs max_wait_seconds >= max_runtime_seconds',
+  check: (ctx) => [...spotMaxWaitMissingRule(ctx), ...spotMaxWaitTooShortRule(ctx)],
+};
