@@ -11,6 +11,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { type NamingContext, resourcePrefix, stateMachineName } from '../config/naming';
+import { SERVING_VARIANT_NAME } from '../recipes/serving-plan';
 import { acknowledgeWildcardResources } from './compliance';
 import {
   AUTOSCALING_ACTIONS,
@@ -24,7 +25,6 @@ import {
   MODEL_PACKAGE_DESCRIBE_ACTIONS,
   MODEL_WRITE_ACTIONS,
 } from './deploy-perms';
-import { SERVING_VARIANT_NAME } from './serving-plan';
 import type { ServingSettings } from './serving-settings';
 import {
   catchAsFailure,

@@ -8,6 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { type NamingContext, resourcePrefix, stateMachineName } from '../config/naming';
+import { DEFAULT_VLLM_IMAGE, servingImageUri } from '../recipes/serving-plan';
 import { acknowledgeWildcardResources } from './compliance';
 import {
   MODEL_PACKAGE_CREATE_ACTIONS,
@@ -15,7 +16,6 @@ import {
   PIPELINE_STEPS_READ_ACTIONS,
   TRAINING_JOB_DESCRIBE_ACTIONS,
 } from './deploy-perms';
-import { DEFAULT_VLLM_IMAGE, servingImageUri } from './serving-plan';
 import type { ServingSettings } from './serving-settings';
 import {
   catchAsFailure,

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { type NamingContext, resourcePrefix } from '../config/naming';
+import type { ServingImage } from '../recipes/serving-plan';
 import { acknowledgeGrantPolicy, acknowledgeWildcardResources } from './compliance';
 import {
   ECR_AUTH_ACTIONS,
@@ -17,7 +18,6 @@ import {
   VPC_DESCRIBE_ACTIONS,
   VPC_ENI_ACTIONS,
 } from './deploy-perms';
-import type { ServingImage } from './serving-plan';
 
 /** Props of {@link ServingModelRole}. */
 export interface ServingModelRoleProps {

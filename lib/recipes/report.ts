@@ -150,10 +150,10 @@ function details(r: RecipeValidation): string[] {
         `$${a.run.price.usdPerHour.toFixed(2)}/h (${a.run.price.priceSource}, ${a.run.price.priceDate})`,
     );
   }
-  if (a.serving && a.servingInstance) {
-    const s = a.serving;
+  const { estimate: s, instance: servingInstance, fromRecipe } = a.serving;
+  if (s && servingInstance) {
     lines.push(
-      `  serving on ${a.servingInstance.instanceType} (TP ${s.tensorParallelDegree}): ` +
+      `  serving on ${servingInstance.instanceType}${fromRecipe ? '' : ' (derived: no platform.serving)'} (TP ${s.tensorParallelDegree}): ` +
         `${(s.requiredPerGpuBytes / GiB).toFixed(1)} GiB/GPU needed of ${(s.vllmBudgetBytes / GiB).toFixed(1)} GiB vLLM budget`,
     );
   }

@@ -9,6 +9,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../config/app-config';
+import { ConfigError } from '../config/errors';
 import type { LoadedRecipe } from '../config/load-recipes';
 import { PipelineExecutionRole } from '../constructs/pipeline-role';
 import { CODE_ASSET_EXCLUDES, TrainingImage } from '../constructs/training-image';
@@ -205,11 +206,12 @@ export class TrainingStack extends cdk.Stack {
     for (const shard of [...byShard.keys()].sort((a, b) => a - b)) {
       const recipes = byShard.get(shard) ?? [];
       if (recipes.length > MAX_RECIPES_PER_SHARD) {
-        throw new Error(
+        // the number of recipe files is user input: a ConfigError (message, no stack trace), not a bug.
+        throw new ConfigError('(recipes)', [
           `pipelines nested stack ${shard} would hold ${recipes.length} recipes, more than ${MAX_RECIPES_PER_SHARD} ` +
             `(80% of CloudFormation's ${CFN_RESOURCE_LIMIT} resources or 1 MB); raise pipelineShards (now ${shardCount}) ` +
             'and deploy it once with every pipeline removed, since pipelines cannot move between stacks in place',
-        );
+        ]);
       }
       const nested = new PipelinesNestedStack(this, `Pipelines${shard}`, {
         description: `${config.namePrefix} ${config.stage}: recipe pipelines, shard ${shard} of ${shardCount}`,

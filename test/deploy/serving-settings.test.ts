@@ -1,4 +1,4 @@
-import { planServing, type ServingPlan } from '../../lib/constructs/serving-plan';
+import { planServing, type ServingPlan } from '../../lib/recipes/serving-plan';
 import { recipeSettingsDocument, servingSettingsFiles } from '../../lib/constructs/serving-settings';
 import { testConfig } from '../support/template';
 import { fixtureRecipe } from './support';

@@ -1,5 +1,5 @@
+import { modelDtype } from '../../config/recipe-values';
 import type { Finding } from '../findings';
-import { modelDtype } from '../recipe-values';
 import { finding, show, type LintContext, type LintRule } from './rule-support';
 
 /** TRL loads the model in float32 unless `dtype` says otherwise: twice the memory of bf16. */

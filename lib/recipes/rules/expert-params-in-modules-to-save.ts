@@ -1,7 +1,7 @@
+import { stringListValue } from '../../config/recipe-values';
 import type { Finding } from '../findings';
 import { EXPERT_PARAMETER_PATTERN } from '../lora-targets';
 import { modelParameters } from '../model-catalog';
-import { stringListValue } from '../recipe-values';
 import { asYaml, finding, show, type LintContext, type LintRule } from './rule-support';
 
 /** Expert weights are `nn.Parameter`s; naming them in modules_to_save matches nothing, so they are never trained. */

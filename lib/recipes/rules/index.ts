@@ -22,7 +22,9 @@ import { qualityGateWithoutEval } from './quality-gate-without-eval';
 import { renamedKey } from './renamed-key';
 import { resourceNames } from './resource-names';
 import type { LintRule } from './rule-support';
+import { servingImage } from './serving-image';
 import { servingInstance } from './serving-instance';
+import { servingMaxModelLen } from './serving-max-model-len';
 import { servingMemory } from './serving-memory';
 import { servingTensorParallel } from './serving-tensor-parallel';
 import { singleGpuOnMultiGpu } from './single-gpu-on-multi-gpu';
@@ -30,6 +32,7 @@ import { spotMaxWait } from './spot-max-wait';
 import { spotWithoutCheckpoints } from './spot-without-checkpoints';
 import { targetParametersDropout } from './target-parameters-dropout';
 import { targetParametersUnmatched } from './target-parameters-unmatched';
+import { trainingImage } from './training-image';
 import { trainingInstance } from './training-instance';
 import { unknownModel } from './unknown-model';
 
@@ -51,6 +54,7 @@ export const LINT_RULES: readonly LintRule[] = [
   spotMaxWait,
   maxWaitWithoutSpot,
   trainingInstance,
+  trainingImage,
   distributionOneGpu,
   singleGpuOnMultiGpu,
   multiNodeDistribution,
@@ -62,6 +66,8 @@ export const LINT_RULES: readonly LintRule[] = [
   servingInstance,
   servingTensorParallel,
   servingMemory,
+  servingMaxModelLen,
+  servingImage,
   qualityGateWithoutEval,
 ];
 

@@ -1,6 +1,6 @@
 import { type RecipeDocument } from '../../config/recipe-schema';
+import { isSet } from '../../config/recipe-values';
 import type { Finding } from '../findings';
-import { isSet } from '../recipe-values';
 import { finding, show, type LintContext, type LintRule } from './rule-support';
 
 /** LoRA keys without `use_peft: true` are ignored and the job silently runs a full fine-tune. */

@@ -1,3 +1,4 @@
+import { MAX_JOB_SECONDS } from '../../config/recipe-schema';
 import type { Finding } from '../findings';
 import { finding, type LintContext, type LintRule } from './rule-support';
 
@@ -6,7 +7,7 @@ export function maxRuntimeRule(ctx: LintContext): Finding[] {
   const run = ctx.analysis?.run;
   const t = ctx.doc?.platform.training;
   if (!run || !t || run.totalHours * 3600 <= t.max_runtime_seconds) return [];
-  const needed = Math.min(2419200, Math.ceil((run.totalHours * 1.5 * 3600) / 3600) * 3600);
+  const needed = Math.min(MAX_JOB_SECONDS, Math.ceil((run.totalHours * 1.5 * 3600) / 3600) * 3600);
   return [
     finding(
       ctx,

@@ -1,10 +1,10 @@
 import type { Finding } from '../findings';
 import { finding, type LintContext, type LintRule } from './rule-support';
 
-/** max_wait_seconds only applies to spot jobs. */
+/** max_wait_seconds only applies to spot jobs (one below the max runtime is spot-max-wait's error instead). */
 export function maxWaitWithoutSpotRule(ctx: LintContext): Finding[] {
   const t = ctx.doc?.platform.training;
-  if (!t || t.spot || t.max_wait_seconds === undefined) return [];
+  if (!t || t.spot || t.max_wait_seconds === undefined || t.max_wait_seconds < t.max_runtime_seconds) return [];
   return [
     finding(
       ctx,
@@ -12,7 +12,7 @@ export function maxWaitWithoutSpotRule(ctx: LintContext): Finding[] {
       'warning',
       'platform.training.max_wait_seconds',
       String(t.max_wait_seconds),
-      'max_wait_seconds only applies to managed spot training and is ignored here',
+      'max_wait_seconds only applies to managed spot training: here it is only the MaxWaitSeconds default of an execution that sets UseSpot',
       'remove it, or write platform.training.spot: true',
     ),
   ];

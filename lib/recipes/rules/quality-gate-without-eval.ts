@@ -1,5 +1,5 @@
+import { isSet, numberValue, stringValue } from '../../config/recipe-values';
 import type { Finding } from '../findings';
-import { isSet, numberValue, stringValue } from '../recipe-values';
 import { finding, type LintContext, type LintRule } from './rule-support';
 
 /** A quality gate on eval loss needs an evaluation split and an eval strategy. */

@@ -3,11 +3,10 @@ import { finding, type LintContext, type LintRule } from './rule-support';
 
 /** vLLM needs the TP degree to divide the instance's GPUs and the model's attention heads. */
 export function servingTensorParallelRule(ctx: LintContext): Finding[] {
-  const serving = ctx.doc?.platform.serving;
-  const instance = ctx.analysis?.servingInstance;
+  const { instance, tensorParallelDegree: tp } = ctx.analysis?.serving ?? {};
   const model = ctx.analysis?.model;
-  if (!serving || serving.tensor_parallel_degree === undefined || !instance) return [];
-  const tp = serving.tensor_parallel_degree;
+  const written = ctx.doc?.platform.serving?.tensor_parallel_degree;
+  if (!instance || tp === undefined) return [];
   const problems: string[] = [];
   if (tp > instance.gpuCount) problems.push(`it exceeds the ${instance.gpuCount} GPUs of ${instance.instanceType}`);
   else if (instance.gpuCount % tp !== 0)
@@ -25,7 +24,7 @@ export function servingTensorParallelRule(ctx: LintContext): Finding[] {
       'serving-tensor-parallel',
       'error',
       'platform.serving.tensor_parallel_degree',
-      String(tp),
+      written === undefined ? `nothing (all ${tp} GPUs)` : String(tp),
       `${problems.join(' and ')}, so vLLM cannot start`,
       `write platform.serving.tensor_parallel_degree: ${valid[valid.length - 1] ?? 1} (valid here: ${valid.join(', ')}), or omit it to use all GPUs`,
     ),

@@ -1,3 +1,4 @@
+import { suggestedMaxWaitSeconds } from '../../config/recipe-values';
 import type { Finding } from '../findings';
 import { finding, type LintContext, type LintRule } from './rule-support';
 
@@ -5,7 +6,6 @@ import { finding, type LintContext, type LintRule } from './rule-support';
 export function spotMaxWaitMissingRule(ctx: LintContext): Finding[] {
   const t = ctx.doc?.platform.training;
   if (!t?.spot || t.max_wait_seconds !== undefined) return [];
-  const suggested = Math.min(2419200, t.max_runtime_seconds * 2);
   return [
     finding(
       ctx,
@@ -14,15 +14,18 @@ export function spotMaxWaitMissingRule(ctx: LintContext): Finding[] {
       'platform.training.max_wait_seconds',
       'nothing',
       'managed spot training needs a max wait (time waiting for capacity + running), and SageMaker rejects the job without one',
-      `write platform.training.max_wait_seconds: ${suggested} (at least max_runtime_seconds: ${t.max_runtime_seconds})`,
+      `write platform.training.max_wait_seconds: ${suggestedMaxWaitSeconds(t.max_runtime_seconds)} (at least max_runtime_seconds: ${t.max_runtime_seconds})`,
     ),
   ];
 }
 
-/** SageMaker rejects a max wait below the max runtime. */
+/**
+ * SageMaker rejects a max wait below the max runtime. Checked with spot off too: the value becomes the
+ * pipeline's MaxWaitSeconds default, which a spot execution (UseSpot: true at "Execute") uses.
+ */
 export function spotMaxWaitTooShortRule(ctx: LintContext): Finding[] {
   const t = ctx.doc?.platform.training;
-  if (!t?.spot || t.max_wait_seconds === undefined || t.max_wait_seconds >= t.max_runtime_seconds) return [];
+  if (!t || t.max_wait_seconds === undefined || t.max_wait_seconds >= t.max_runtime_seconds) return [];
   return [
     finding(
       ctx,
@@ -30,8 +33,8 @@ export function spotMaxWaitTooShortRule(ctx: LintContext): Finding[] {
       'error',
       'platform.training.max_wait_seconds',
       String(t.max_wait_seconds),
-      `max wait is below max_runtime_seconds (${t.max_runtime_seconds}); SageMaker requires max wait ≥ max runtime`,
-      `write platform.training.max_wait_seconds: ${Math.min(2419200, t.max_runtime_seconds * 2)} (≥ ${t.max_runtime_seconds})`,
+      `max wait is below max_runtime_seconds (${t.max_runtime_seconds}); SageMaker requires max wait ≥ max runtime${t.spot ? '' : ' (the pipeline offers it as the MaxWaitSeconds default for spot executions)'}`,
+      `write platform.training.max_wait_seconds: ${suggestedMaxWaitSeconds(t.max_runtime_seconds)} (≥ ${t.max_runtime_seconds})${t.spot ? '' : ', or remove it'}`,
     ),
   ];
 }
@@ -41,6 +44,6 @@ export const spotMaxWait: LintRule = {
   id: 'spot-max-wait',
   level: 'error',
   input: 'document',
-  description: 'spot needs max_wait_seconds >= max_runtime_seconds',
+  description: 'spot needs max_wait_seconds; max_wait_seconds must be >= max_runtime_seconds',
   check: (ctx) => [...spotMaxWaitMissingRule(ctx), ...spotMaxWaitTooShortRule(ctx)],
 };

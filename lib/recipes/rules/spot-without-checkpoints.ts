@@ -1,5 +1,5 @@
+import { stringValue } from '../../config/recipe-values';
 import type { Finding } from '../findings';
-import { stringValue } from '../recipe-values';
 import { finding, type LintContext, type LintRule } from './rule-support';
 
 /** Spot without checkpoints restarts an interrupted job from step 0. */

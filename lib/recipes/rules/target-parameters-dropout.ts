@@ -1,5 +1,5 @@
+import { isSet, numberValue, stringListValue } from '../../config/recipe-values';
 import type { Finding } from '../findings';
-import { isSet, numberValue, stringListValue } from '../recipe-values';
 import { finding, show, type LintContext, type LintRule } from './rule-support';
 
 /** PEFT's ParamWrapper (target_parameters) raises on any lora_dropout other than 0; TRL's default is 0.05. */

@@ -1,6 +1,6 @@
+import { stringValue } from '../../config/recipe-values';
 import type { Finding } from '../findings';
 import { MODEL_CATALOG } from '../model-catalog';
-import { stringValue } from '../recipe-values';
 import { finding, show, type LintContext, type LintRule } from './rule-support';
 
 /** The estimators and LoRA checks need a known model; anything else cannot be sized. */
