@@ -249,6 +249,18 @@ const CASES: RuleCase[] = [
     },
   },
   {
+    what: 'spot off with a max wait below max runtime (the MaxWaitSeconds default of a spot execution)',
+    rule: 'spot-max-wait',
+    level: 'error',
+    keyPath: 'platform.training.max_wait_seconds',
+    message:
+      /found 3600; max wait is below max_runtime_seconds \(14400\).*MaxWaitSeconds default.*write platform.training.max_wait_seconds: 28800 \(≥ 14400\), or remove it/,
+    mutate: (d) => {
+      training(d).spot = false;
+      training(d).max_wait_seconds = 3600;
+    },
+  },
+  {
     what: 'max wait without spot',
     rule: 'max-wait-without-spot',
     level: 'warning',
@@ -487,6 +499,47 @@ const CASES: RuleCase[] = [
     message: /found "ml.g6e.2xlarge"; .* exceeds vLLM's default budget \(40.5 GiB = 90% of 45 GiB\)/,
     mutate: (d) => {
       d.platform.serving = { instance_type: 'ml.g6e.2xlarge' };
+    },
+  },
+  {
+    what: 'a serving GPU without bf16',
+    rule: 'serving-instance',
+    level: 'error',
+    keyPath: 'platform.serving.instance_type',
+    message:
+      /found "ml.g4dn.12xlarge"; its NVIDIA T4 \(Turing\) has no bf16; .*serves gpt-oss-20b, cheapest first: ml\./,
+    mutate: (d) => {
+      d.platform.serving = { instance_type: 'ml.g4dn.12xlarge' };
+    },
+  },
+  {
+    what: 'a max_model_len over the model context',
+    rule: 'serving-max-model-len',
+    level: 'error',
+    keyPath: 'platform.serving.max_model_len',
+    message: /found 262144; gpt-oss-20b supports at most 131072 tokens; write platform.serving.max_model_len: 131072/,
+    mutate: (d) => {
+      d.platform.serving = { instance_type: 'ml.p5.48xlarge', max_model_len: 262144 };
+    },
+  },
+  {
+    what: 'a public serving image',
+    rule: 'serving-image',
+    level: 'error',
+    keyPath: 'platform.serving.image_uri',
+    message: /found "public.ecr.aws\/vllm\/vllm:latest"; .*private Amazon ECR repository; write "<account>.dkr.ecr/,
+    mutate: (d) => {
+      (d.platform.serving as Record<string, unknown>).image_uri = 'public.ecr.aws/vllm/vllm:latest';
+    },
+  },
+  {
+    what: 'a Docker Hub training image',
+    rule: 'training-image',
+    level: 'error',
+    keyPath: 'platform.training.image_uri',
+    message: /found "pytorch\/pytorch:latest"; not an Amazon ECR image URI/,
+    mutate: (d) => {
+      training(d).image_uri = 'pytorch/pytorch:latest';
     },
   },
   {
