@@ -4,8 +4,8 @@ import * as cdk from 'aws-cdk-lib';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { ECR_PULL_ACTIONS, ECR_TOKEN_ACTIONS } from '../iam/training-perms';
 import { ECR_IMAGE_URI_FORMAT, parseEcrImageUri as parseEcrImage } from '../recipes/ecr-image';
-import { ECR_PULL_ACTIONS, ECR_TOKEN_ACTIONS } from './training-perms';
 
 /**
  * The image a training job runs: the PyTorch training Deep Learning Container, an image built from a
