@@ -1,3 +1,4 @@
+import { ARTIFACT_KEYS, DATASET_KEYS } from '../config/artifacts-layout';
 import type { LoadedRecipe } from '../config/load-recipes';
 import { maxWaitSecondsOf, requiredNumberValue } from '../config/recipe-values';
 import { PipelineDefinition } from './definition';
@@ -54,33 +55,6 @@ export const CHECKPOINT_LOCAL_PATH = '/opt/ml/checkpoints';
 
 /** The training-job contract's entrypoint: the launcher in the code channel. */
 export const CONTAINER_ENTRYPOINT: readonly string[] = ['python3', '/opt/ml/input/data/code/launch.py'];
-
-/**
- * Object key layout in the artifacts bucket (under the data stack's top-level prefixes `code/`, `pipelines/`,
- * `models/`, `checkpoints/`). Inputs are content-addressed; outputs are per recipe and per execution.
- */
-export const ARTIFACT_KEYS = {
-  /** Everything the jobs read as code or recipe channels. */
-  codeRoot: 'code/',
-  /** The training code, extracted, per content hash. */
-  code: (codeHash: string): string => `code/training/${codeHash}/`,
-  /** Recipe channels. */
-  recipesRoot: 'code/recipes/',
-  /** One recipe channel: exactly `<recipe>.yaml` under a per-content prefix. */
-  recipePrefix: (recipe: string, recipeHash: string): string => `code/recipes/${recipe}/${recipeHash}/`,
-  /** Pipeline definitions. */
-  pipelinesRoot: 'pipelines/',
-  /** One pipeline definition file. */
-  definition: (recipe: string, definitionHash: string): string => `pipelines/${recipe}/${definitionHash}.json`,
-  /** Model output. */
-  modelsRoot: 'models/',
-  /** One recipe's model output root; SageMaker adds `<job-name>/output/model/`. */
-  models: (recipe: string): string => `models/${recipe}/`,
-  /** Checkpoints. */
-  checkpointsRoot: 'checkpoints/',
-  /** One recipe's checkpoint root; each execution gets `<execution-id>/` below it. */
-  checkpoints: (recipe: string): string => `checkpoints/${recipe}/`,
-} as const;
 
 /** Values that exist only once the platform is deployed (tokens at synth, strings in tests). */
 export interface TrainingDeployValues {
@@ -171,7 +145,7 @@ export function buildTrainingPipeline(
     description: 'Number of instances; more than 1 runs multi-node (platform.training.instance_count)',
   });
   const datasetS3Uri = Parameter.string(P.datasetS3Uri, {
-    defaultValue: data.s3_uri ?? `s3://${values.datasetsBucketName}/datasets/${recipe.name}/`,
+    defaultValue: data.s3_uri ?? `s3://${values.datasetsBucketName}/${DATASET_KEYS.recipe(recipe.name)}`,
     description: 'S3 prefix of the training data: JSONL, JSON or Parquet files (platform.data.s3_uri)',
   });
   const maxRuntime = Parameter.integer(P.maxRuntimeSeconds, {

@@ -8,8 +8,8 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../config/app-config';
+import { ARTIFACTS_LAYOUT } from '../config/artifacts-layout';
 import { resourcePrefix } from '../config/naming';
-import { ARTIFACTS_LAYOUT } from '../constructs/data/artifacts-layout';
 import { DeployModel, type EndpointAlarmSettings } from '../constructs/deploy-model';
 import { EndpointOperations } from '../constructs/endpoint-operations';
 import { RegisterModel } from '../constructs/register-model';
@@ -17,9 +17,6 @@ import { ServingModelRole } from '../constructs/serving-model-role';
 import { ServingSettings } from '../constructs/serving-settings';
 import type { AnalyzedRecipe } from '../recipes/recipe-analysis';
 import { planServing, type ServingPlan } from '../recipes/serving-plan';
-
-/** Key prefix of endpoint data capture in the artifacts bucket. */
-export const DATA_CAPTURE_PREFIX = 'data-capture/';
 
 export interface DeploymentStackProps extends cdk.StackProps {
   readonly config: AppConfig;
@@ -147,7 +144,7 @@ export class DeploymentStack extends cdk.Stack {
       naming: config,
       artifactsBucket: props.artifactsBucket,
       modelsPrefix: ARTIFACTS_LAYOUT.models,
-      dataCapturePrefix: DATA_CAPTURE_PREFIX,
+      dataCapturePrefix: ARTIFACTS_LAYOUT.dataCapture,
       images: this.plans.map((p) => p.image),
       subnets: props.subnets,
       securityGroup: this.servingSecurityGroup,
@@ -171,7 +168,7 @@ export class DeploymentStack extends cdk.Stack {
       logKey: props.key,
       modelRole: this.modelRole,
       artifactsBucket: props.artifactsBucket,
-      dataCapturePrefix: DATA_CAPTURE_PREFIX,
+      dataCapturePrefix: ARTIFACTS_LAYOUT.dataCapture,
       subnets: props.subnets,
       securityGroup: this.servingSecurityGroup,
       alarms: props.alarms,

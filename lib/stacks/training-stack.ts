@@ -9,13 +9,14 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../config/app-config';
+import { ARTIFACT_KEYS } from '../config/artifacts-layout';
 import { ConfigError } from '../config/errors';
 import type { LoadedRecipe } from '../config/load-recipes';
 import { PipelineExecutionRole } from '../constructs/pipeline-role';
 import { CODE_ASSET_EXCLUDES, TrainingImage } from '../constructs/training-image';
 import { PipelineFileDeployment, TrainingPipeline } from '../constructs/training-pipeline';
 import { type IMlflowLogging, parseS3Uri, TrainingJobRole } from '../constructs/training-role';
-import { ARTIFACT_KEYS, type MetricDefinition, type TrainingDeployValues } from '../pipeline';
+import type { MetricDefinition, TrainingDeployValues } from '../pipeline';
 import { estimateVolumeSizeGb } from '../recipes/volume-estimator';
 
 /** The repository's training code (the `code` channel and, with a Dockerfile, the image build context). */

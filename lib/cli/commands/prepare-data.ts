@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { DATASET_KEYS } from '../../config/artifacts-layout';
 import { ConfigError } from '../../config/errors';
 import { type LoadedRecipe, loadRecipe } from '../../config/load-recipes';
 import { stackName } from '../../config/naming';
@@ -116,7 +117,7 @@ async function resolveDestination(
     loc.key === '' || loc.key.endsWith('/') ? { bucket: loc.bucket, key: `${loc.key}${name}` } : loc;
   if (opts.s3Uri) return { loc: withName(parseS3Uri(opts.s3Uri, '--s3-uri')), pipelineDefault: false };
   if (opts.bucket)
-    return { loc: { bucket: opts.bucket, key: `datasets/${recipe.name}/${name}` }, pipelineDefault: false };
+    return { loc: { bucket: opts.bucket, key: `${DATASET_KEYS.recipe(recipe.name)}${name}` }, pipelineDefault: false };
   const pipeline = await describeRecipePipeline(ctx, recipe.name);
   const fromPipeline = defaultDatasetUri(pipeline.parameters);
   if (fromPipeline) {
