@@ -467,13 +467,21 @@ export function instancePrice(instance: InstanceSpec, overrides: Readonly<Record
   return instance.price;
 }
 
-/** GPU training instance types, cheapest first (by the given prices), for suggestions. */
-export function gpuTrainingInstancesByPrice(overrides: Readonly<Record<string, number>> = {}): InstanceSpec[] {
+/** The catalog's instance types that pass `accept`, cheapest first (by the given prices), for suggestions. */
+export function instancesByPrice(
+  accept: (instance: InstanceSpec) => boolean,
+  overrides: Readonly<Record<string, number>> = {},
+): InstanceSpec[] {
   return Object.values(INSTANCE_CATALOG)
-    .filter(isGpuTrainingInstance)
+    .filter(accept)
     .sort(
       (a, b) =>
         instancePrice(a, overrides).usdPerHour - instancePrice(b, overrides).usdPerHour ||
         a.instanceType.localeCompare(b.instanceType),
     );
+}
+
+/** GPU training instance types, cheapest first (by the given prices), for suggestions. */
+export function gpuTrainingInstancesByPrice(overrides: Readonly<Record<string, number>> = {}): InstanceSpec[] {
+  return instancesByPrice(isGpuTrainingInstance, overrides);
 }

@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_MODEL_LEN, type RecipeDocument } from '../config/recipe-schema';
 import { parseEcrImageUri } from './ecr-image';
-import { findInstance, INSTANCE_CATALOG, type InstanceSpec, instancePrice, isGpuHostingInstance } from './instance-catalog';
+import { findInstance, type InstanceSpec, instancesByPrice, isGpuHostingInstance } from './instance-catalog';
 import type { GptOssModelSpec } from './model-catalog';
 import { estimateServingMemory, type ServingEstimate } from './serving-estimator';
 
@@ -58,18 +58,11 @@ export function cheapestServingInstances(
   maxModelLen: number,
   prices: Readonly<Record<string, number>> = {},
 ): InstanceSpec[] {
-  return Object.values(INSTANCE_CATALOG)
-    .filter(isBf16HostingInstance)
-    .sort(
-      (a, b) =>
-        instancePrice(a, prices).usdPerHour - instancePrice(b, prices).usdPerHour ||
-        a.instanceType.localeCompare(b.instanceType),
-    )
-    .filter(
-      (i) =>
-        model.numAttentionHeads % i.gpuCount === 0 &&
-        estimateServingMemory(model, i, i.gpuCount, maxModelLen).fitsDefaultBudget,
-    );
+  return instancesByPrice(isBf16HostingInstance, prices).filter(
+    (i) =>
+      model.numAttentionHeads % i.gpuCount === 0 &&
+      estimateServingMemory(model, i, i.gpuCount, maxModelLen).fitsDefaultBudget,
+  );
 }
 
 /** The serving image of an `image_uri` (absent: the vLLM DLC); undefined when it is not an ECR image URI. */

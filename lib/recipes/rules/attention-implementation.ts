@@ -9,36 +9,28 @@ export function attentionImplementationRule(ctx: LintContext): Finding[] {
   const attn = stringValue(ctx.doc, 'attn_implementation');
   if (attn === undefined) return [];
   const gpu = ctx.analysis?.instance?.gpu;
+  let why: string;
   if (/flash|fa3/i.test(attn)) {
     const hopper = gpu
       ? ` and FA3 runs on Hopper only (this instance: ${gpu.model}, ${gpu.architecture}${supportsFlashAttention3(gpu) ? '' : ', not Hopper'})`
       : ' and FA3 runs on Hopper only';
-    return [
-      finding(
-        ctx,
-        'attention-implementation',
-        'error',
-        'attn_implementation',
-        show(attn),
-        `FlashAttention kernels have no backward pass for GPT-OSS attention sinks (Dao-AILab/flash-attention#1797)${hopper}`,
-        'write attn_implementation: eager',
-      ),
-    ];
+    why = `FlashAttention kernels have no backward pass for GPT-OSS attention sinks (Dao-AILab/flash-attention#1797)${hopper}`;
+  } else if (attn === 'sdpa') {
+    why = 'transformers does not support SDPA for GPT-OSS (attention sinks) and refuses to load the model with it';
+  } else {
+    return [];
   }
-  if (attn === 'sdpa') {
-    return [
-      finding(
-        ctx,
-        'attention-implementation',
-        'error',
-        'attn_implementation',
-        show(attn),
-        'transformers does not support SDPA for GPT-OSS (attention sinks) and refuses to load the model with it',
-        'write attn_implementation: eager',
-      ),
-    ];
-  }
-  return [];
+  return [
+    finding(
+      ctx,
+      'attention-implementation',
+      'error',
+      'attn_implementation',
+      show(attn),
+      why,
+      'write attn_implementation: eager',
+    ),
+  ];
 }
 
 /** Rule `attention-implementation`. */

@@ -2,41 +2,34 @@ import { suggestedMaxWaitSeconds } from '../../config/recipe-values';
 import type { Finding } from '../findings';
 import { finding, type LintContext, type LintRule } from './rule-support';
 
-/** SageMaker requires MaxWaitTimeInSeconds for managed spot training. */
-export function spotMaxWaitMissingRule(ctx: LintContext): Finding[] {
-  const t = ctx.doc?.platform.training;
-  if (!t?.spot || t.max_wait_seconds !== undefined) return [];
-  return [
-    finding(
-      ctx,
-      'spot-max-wait',
-      'error',
-      'platform.training.max_wait_seconds',
-      'nothing',
-      'managed spot training needs a max wait (time waiting for capacity + running), and SageMaker rejects the job without one',
-      `write platform.training.max_wait_seconds: ${suggestedMaxWaitSeconds(t.max_runtime_seconds)} (at least max_runtime_seconds: ${t.max_runtime_seconds})`,
-    ),
-  ];
-}
-
 /**
- * SageMaker rejects a max wait below the max runtime. Checked with spot off too: the value becomes the
- * pipeline's MaxWaitSeconds default, which a spot execution (UseSpot: true at "Execute") uses.
+ * SageMaker requires MaxWaitTimeInSeconds for managed spot training, and rejects one below the max runtime.
+ * The second is checked with spot off too: the value becomes the pipeline's MaxWaitSeconds default, which a
+ * spot execution (UseSpot: true at "Execute") uses.
  */
-export function spotMaxWaitTooShortRule(ctx: LintContext): Finding[] {
+export function spotMaxWaitRule(ctx: LintContext): Finding[] {
   const t = ctx.doc?.platform.training;
-  if (!t || t.max_wait_seconds === undefined || t.max_wait_seconds >= t.max_runtime_seconds) return [];
-  return [
-    finding(
-      ctx,
-      'spot-max-wait',
-      'error',
-      'platform.training.max_wait_seconds',
-      String(t.max_wait_seconds),
-      `max wait is below max_runtime_seconds (${t.max_runtime_seconds}); SageMaker requires max wait ≥ max runtime${t.spot ? '' : ' (the pipeline offers it as the MaxWaitSeconds default for spot executions)'}`,
-      `write platform.training.max_wait_seconds: ${suggestedMaxWaitSeconds(t.max_runtime_seconds)} (≥ ${t.max_runtime_seconds})${t.spot ? '' : ', or remove it'}`,
-    ),
-  ];
+  if (!t) return [];
+  const wait = t.max_wait_seconds;
+  const runtime = t.max_runtime_seconds;
+  const suggested = suggestedMaxWaitSeconds(runtime);
+  let found: string;
+  let message: string;
+  let fix: string;
+  if (wait === undefined) {
+    if (!t.spot) return [];
+    found = 'nothing';
+    message =
+      'managed spot training needs a max wait (time waiting for capacity + running), and SageMaker rejects the job without one';
+    fix = `write platform.training.max_wait_seconds: ${suggested} (at least max_runtime_seconds: ${runtime})`;
+  } else if (wait < runtime) {
+    found = String(wait);
+    message = `max wait is below max_runtime_seconds (${runtime}); SageMaker requires max wait ≥ max runtime${t.spot ? '' : ' (the pipeline offers it as the MaxWaitSeconds default for spot executions)'}`;
+    fix = `write platform.training.max_wait_seconds: ${suggested} (≥ ${runtime})${t.spot ? '' : ', or remove it'}`;
+  } else {
+    return [];
+  }
+  return [finding(ctx, 'spot-max-wait', 'error', 'platform.training.max_wait_seconds', found, message, fix)];
 }
 
 /** Rule `spot-max-wait`. */
@@ -45,5 +38,5 @@ export const spotMaxWait: LintRule = {
   level: 'error',
   input: 'document',
   description: 'spot needs max_wait_seconds; max_wait_seconds must be >= max_runtime_seconds',
-  check: (ctx) => [...spotMaxWaitMissingRule(ctx), ...spotMaxWaitTooShortRule(ctx)],
+  check: spotMaxWaitRule,
 };
