@@ -12,6 +12,8 @@ import { finding, show, type LintContext, type LintRule } from './rule-support';
 /** Pipeline, model package group and endpoint names SageMaker would reject. */
 export function resourceNamesRule(ctx: LintContext): Finding[] {
   const out: Finding[] = [];
+  const fileName = (found: string, message: string, fix: string) =>
+    finding(ctx, 'resource-names', 'error', '(file name)', found, message, fix);
   if (!/^[a-z0-9](-*[a-z0-9])*$/.test(ctx.name)) {
     const suggestion =
       ctx.name
@@ -19,11 +21,7 @@ export function resourceNamesRule(ctx: LintContext): Finding[] {
         .replace(/[^a-z0-9-]+/g, '-')
         .replace(/^-+|-+$/g, '') || 'my-recipe';
     out.push(
-      finding(
-        ctx,
-        'resource-names',
-        'error',
-        '(file name)',
+      fileName(
         show(ctx.name),
         'the file name is the pipeline name and must be lowercase letters, digits and inner hyphens (SageMaker lowercases names in ARNs; underscores and dots are rejected)',
         `rename the file to ${suggestion}.yaml`,
@@ -41,11 +39,7 @@ export function resourceNamesRule(ctx: LintContext): Finding[] {
   const kinds = (list: typeof names) => list.map(([kind]) => kind).join(' and ');
   if (badPattern.length > 0) {
     out.push(
-      finding(
-        ctx,
-        'resource-names',
-        'error',
-        '(file name)',
+      fileName(
         show(badPattern[0][1]),
         `the ${kinds(badPattern)} name${badPattern.length > 1 ? 's do' : ' does'} not match SageMaker's pattern ${SAGEMAKER_NAME_PATTERN.source}`,
         'rename the file using lowercase letters, digits and single hyphens',
@@ -56,11 +50,7 @@ export function resourceNamesRule(ctx: LintContext): Finding[] {
     const [, name, max] = tooLong[0];
     const room = max - resourcePrefix(ctx.config).length - 1;
     out.push(
-      finding(
-        ctx,
-        'resource-names',
-        'error',
-        '(file name)',
+      fileName(
         show(name),
         `the ${kinds(tooLong)} name${tooLong.length > 1 ? 's are' : ' is'} ${name.length} characters; SageMaker allows ${max}`,
         `shorten the file name to at most ${room} characters (the prefix "${resourcePrefix(ctx.config)}-" takes the rest)`,
