@@ -1,6 +1,6 @@
 import { stringValue } from '../../config/recipe-values';
 import type { Finding } from '../findings';
-import { supportsFlashAttention3 } from '../instance-catalog';
+import { supportsFlashAttention3 } from '../gpu-catalog';
 import { finding, show, type LintContext, type LintRule } from './rule-support';
 
 /** FlashAttention kernels cannot train GPT-OSS (no attention-sink backward); SDPA is disabled for GPT-OSS. */
