@@ -16,8 +16,8 @@ import {
   VPC_DESCRIBE_ACTIONS,
   VPC_ENI_ACTIONS,
 } from '../iam/deploy-actions';
+import type { ServingImage } from '../recipes/serving-plan';
 import { acknowledgeGrantPolicy, acknowledgeWildcardResources } from './compliance';
-import type { ServingImage } from './serving-plan';
 
 /** Props of {@link ServingModelRole}. */
 export interface ServingModelRoleProps {

@@ -9,10 +9,10 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { ARTIFACTS_LAYOUT } from '../config/artifacts-layout';
+import { KMS_VIA_S3_READ_ACTIONS, S3_BUCKET_LIST_ACTIONS, S3_OBJECT_READ_ACTIONS } from '../iam/perms';
+import type { ServingPlan } from '../recipes/serving-plan';
 import { acknowledgeWildcardResources } from './compliance';
-import { ARTIFACTS_LAYOUT } from './data/artifacts-layout';
-import { KMS_VIA_S3_READ_ACTIONS, S3_BUCKET_LIST_ACTIONS, S3_OBJECT_READ_ACTIONS } from './perms';
-import type { ServingPlan } from './serving-plan';
 import { PipelineFileDeployment } from './training-pipeline';
 
 /**

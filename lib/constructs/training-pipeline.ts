@@ -9,6 +9,12 @@ import { Construct, type IConstruct } from 'constructs';
 import type { LoadedRecipe } from '../config/load-recipes';
 import { modelPackageGroupName, type NamingContext, pipelineName } from '../config/naming';
 import {
+  FILE_DEPLOYMENT_KMS_ACTIONS,
+  FILE_DEPLOYMENT_LIST_ACTIONS,
+  FILE_DEPLOYMENT_READ_ACTIONS,
+  FILE_DEPLOYMENT_WRITE_ACTIONS,
+} from '../iam/training-perms';
+import {
   ARTIFACT_KEYS,
   buildTrainingPipeline,
   type MetricDefinition,
@@ -16,12 +22,6 @@ import {
   type TrainingDeployValues,
 } from '../pipeline';
 import { acknowledgeGrantPolicy, acknowledgeRegulatedRule, acknowledgeWildcardResources } from './compliance';
-import {
-  FILE_DEPLOYMENT_KMS_ACTIONS,
-  FILE_DEPLOYMENT_LIST_ACTIONS,
-  FILE_DEPLOYMENT_READ_ACTIONS,
-  FILE_DEPLOYMENT_WRITE_ACTIONS,
-} from './training-perms';
 
 /** Properties of a {@link PipelineFileDeployment}. */
 export interface PipelineFileDeploymentProps {

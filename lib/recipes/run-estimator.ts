@@ -1,4 +1,5 @@
-import type { GpuSpec, PriceQuote } from './instance-catalog';
+import type { GpuSpec } from './gpu-catalog';
+import type { PriceQuote } from './instance-catalog';
 import type { Sharding } from './memory-estimator';
 import { type GptOssModelSpec, MODEL_CATALOG } from './model-catalog';
 

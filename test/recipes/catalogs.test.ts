@@ -1,10 +1,9 @@
+import { GPUS, supportsFlashAttention3 } from '../../lib/recipes/gpu-catalog';
 import {
   findInstance,
-  GPUS,
   INSTANCE_CATALOG,
   instancePrice,
   isGpuTrainingInstance,
-  supportsFlashAttention3,
 } from '../../lib/recipes/instance-catalog';
 import { resolveLoraTargets } from '../../lib/recipes/lora-targets';
 import {

@@ -323,8 +323,7 @@ def read_hf_token(secret_arn: str) -> str:
 
 def check_keys(recipe: Recipe, overrides: list[str]) -> None:
     """Reject unknown recipe keys and override flags before any process starts (values are checked by sft.py)."""
-    sys.path.insert(0, str(CODE_DIR))
-    from sft import make_parser
+    from .args import make_parser
 
     parser = make_parser()
     remaining = parser.set_defaults_with_config(**recipe.arguments)

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { ENDPOINT_CONFIG_WRITE_ACTIONS, MODEL_WRITE_ACTIONS } from '../../iam/deploy-actions';
-import { SERVING_VARIANT_NAME } from '../serving-plan';
+import { SERVING_VARIANT_NAME } from '../../recipes/serving-plan';
 import { awsCall } from '../workflow/aws-call';
 import { catchAsFailure } from '../workflow/failures';
 import { findByName } from '../workflow/membership-check';

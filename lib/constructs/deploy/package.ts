@@ -2,7 +2,7 @@ import type { DescribeModelPackageOutput } from '@aws-sdk/client-sagemaker';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { MODEL_PACKAGE_DESCRIBE_ACTIONS } from '../../iam/deploy-actions';
-import { SERVING_VARIANT_NAME } from '../serving-plan';
+import { SERVING_VARIANT_NAME } from '../../recipes/serving-plan';
 import { awsCall } from '../workflow/aws-call';
 import { catchAsFailure, recordFailure } from '../workflow/failures';
 import { type StateFields, taskResult } from '../workflow/state-paths';

@@ -1,7 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { SERVING_VARIANT_NAME } from '../serving-plan';
+import { SERVING_VARIANT_NAME } from '../../recipes/serving-plan';
 import { awsCall } from '../workflow/aws-call';
 import { catchAsFailure } from '../workflow/failures';
 import type { DeployContext } from './context';

@@ -5,7 +5,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { resourcePrefix } from '../../config/naming';
-import { DEFAULT_VLLM_IMAGE, servingImageUri } from '../serving-plan';
+import { DEFAULT_VLLM_IMAGE, servingImageUri } from '../../recipes/serving-plan';
 import { grantWatch } from '../workflow/event-trigger';
 import { recordCaughtFailure } from '../workflow/failures';
 import { servingStageMachine } from '../workflow/serving-stage';
