@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from .outputs import forget_mxfp4_layout
 from .recipe import RecipeError
 
 
@@ -126,7 +127,10 @@ def load_model(model_args, training_args):
     )
     kwargs.update(training_args.model_init_kwargs or {})
     training_args.model_init_kwargs = None  # consumed here; SFTTrainer would warn that the model is already built
-    return AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)
+    # A full fine-tune saves this model: without this it would write dense experts under the MXFP4 names.
+    forget_mxfp4_layout(model)
+    return model
 
 
 def load_tokenizer(model_args, training_args):
