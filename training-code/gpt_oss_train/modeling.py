@@ -155,6 +155,17 @@ def build_peft_config(model_args):
     return get_peft_config(model_args)
 
 
+def count_parameters(model) -> tuple[int, int]:
+    """(trainable, total) element counts. Under ZeRO-3 a partitioned parameter's `numel()` is 0 on every rank;
+    DeepSpeed keeps the real size in `ds_numel`."""
+    trainable = total = 0
+    for param in model.parameters():
+        size = getattr(param, "ds_numel", None) or param.numel()
+        total += size
+        trainable += size if param.requires_grad else 0
+    return trainable, total
+
+
 def expert_lora_parameters(model) -> dict[str, object]:
     """LoRA weights attached to expert parameters, by name (empty when the experts are not targeted)."""
     return {n: p for n, p in model.named_parameters() if "lora_" in n and ".experts." in n}

@@ -41,7 +41,7 @@ def quantize(weight):
     *prefix, rows, cols = weight.shape
     if cols % GROUP:
         raise ValueError(f"MXFP4 needs the input dimension to be a multiple of {GROUP}, got {cols}")
-    x = weight.detach().to(torch.float32).reshape(*prefix, rows, cols // GROUP, GROUP)
+    x = weight.detach().to(torch.float32).contiguous().reshape(*prefix, rows, cols // GROUP, GROUP)
     amax = x.abs().amax(dim=-1, keepdim=True)
     exponent = torch.ceil(torch.log2(amax / 6.0)).clamp(-127, 127)
     exponent = torch.where(amax > 0, exponent, torch.full_like(exponent, -127))
