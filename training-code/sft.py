@@ -127,7 +127,7 @@ def main(script_args, training_args, model_args, recipe=None) -> RunResult:
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
     from trl import SFTTrainer
 
-    from gpt_oss_train.callbacks import GracefulStopCallback, MetricsLogCallback, QuietProgressCallback
+    from gpt_oss_train.callbacks import GracefulStopCallback, MetricsLogCallback, QuietProgressCallback, RunTotals
     from gpt_oss_train.chat import training_chat_template
     from gpt_oss_train.data import load_training_data
     from gpt_oss_train.modeling import (
@@ -188,6 +188,7 @@ def main(script_args, training_args, model_args, recipe=None) -> RunResult:
     # Train (resuming from the last complete checkpoint)
     # ------------------------
     stop = GracefulStopCallback()
+    totals = RunTotals()
     trainer = SFTTrainer(
         model=model,
         args=training_args,
@@ -195,13 +196,14 @@ def main(script_args, training_args, model_args, recipe=None) -> RunResult:
         eval_dataset=data.eval,
         processing_class=tokenizer,
         peft_config=peft_config,
-        callbacks=[MetricsLogCallback(), stop],
+        callbacks=[totals, MetricsLogCallback(), stop],
     )
     # MetricsLogCallback prints every log as a [metrics] line; the stock printers would print each twice.
     trainer.remove_callback(PrinterCallback)
     if trainer.pop_callback(ProgressCallback) is not None:
         trainer.add_callback(QuietProgressCallback())
     stop.accelerator = trainer.accelerator
+    totals.trainer = trainer
     stop.install()
     check_lora_targets(trainer.model, model_args)
     trainable, total = count_parameters(trainer.model)  # real sizes under ZeRO-3 partitioning too
@@ -226,7 +228,10 @@ def main(script_args, training_args, model_args, recipe=None) -> RunResult:
     # Evaluate
     # ------------------------
     metrics = {
-        "train_loss": train_result.training_loss,
+        # over every step of the run, also across resumes (the Trainer's own covers this session only)
+        "train_loss": totals.run_train_loss(
+            train_result.training_loss, trainer.state.global_step, trainer._initial_global_step
+        ),
         "global_step": trainer.state.global_step,
         "epoch": trainer.state.epoch,
         **{k: v for k, v in train_result.metrics.items() if k != "train_loss"},
