@@ -6,10 +6,11 @@ On a GPU machine (nothing is downloaded; about 13 GB of disk for the base and 42
 
 CPU smoke mode (what CI runs, tests/test_benchmarks.py):
 
-    PYTHONPATH=training-code python training-code/benchmarks/mxfp4_roundtrip.py --preset tiny --steps 3 --output /tmp/rt
+    PYTHONPATH=training-code python training-code/benchmarks/mxfp4_roundtrip.py --preset tiny --steps 3 --output rt
 
 It writes a randomly initialised GPT-OSS in the on-disk layout of openai/gpt-oss-20b (config with the mxfp4
-quantization_config, experts as `*_blocks`/`*_scales`, the rest bf16, sharded with an index; gpt_oss_train/mxfp4.py)
+quantization_config, experts as `*_blocks`/`*_scales`, the rest bf16, sharded with an index; see
+gpt_oss_train/mxfp4.py)
 without ever building the full model in memory, then runs the training script's own `main` on it: the base is loaded
 MXFP4-dequantized, LoRA on q/k/v/o and both expert parameters trains for `--steps` steps, and the job merges the
 adapter in a clean process and reloads the merged model in another, comparing every tensor

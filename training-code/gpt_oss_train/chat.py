@@ -41,6 +41,6 @@ def training_chat_template(tokenizer, assistant_only_loss: bool) -> str:
     if "strftime_now" in pin_date(template):
         raise RecipeError(
             "the chat template calls strftime_now in a form this project does not pin; training rows would render "
-            "differently every day. Expected the GPT-OSS template's `strftime_now(\"%Y-%m-%d\")`."
+            'differently every day. Expected the GPT-OSS template\'s `strftime_now("%Y-%m-%d")`.'
         )
     return pin_date(template)

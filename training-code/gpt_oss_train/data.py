@@ -250,8 +250,8 @@ def conversations_only(rows: list[dict]) -> list[dict]:
     for index, row in enumerate(rows, start=1):
         if "messages" not in row:
             raise DataError(
-                f"row {index}: `assistant_only_loss: true` needs conversations (`messages` or the Multilingual-Thinking "
-                "columns), not plain text; set `assistant_only_loss: false` to train on text"
+                f"row {index}: `assistant_only_loss: true` needs conversations (`messages` or the "
+                "Multilingual-Thinking columns), not plain text; set `assistant_only_loss: false` to train on text"
             )
         out.append({"messages": row["messages"]})
     return out

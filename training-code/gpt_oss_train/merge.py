@@ -81,8 +81,6 @@ def lora_probes(model, samples: int = 4096, seed: int = 0) -> dict[str, dict]:
 def check_merge(model, probes: dict[str, dict]) -> dict[str, dict]:
     """The merged weights equal base + delta at every probed element (to bf16 rounding), and the adapter changed
     them. Raises OutputError otherwise (the class of bug where a merge silently drops expert LoRA)."""
-    import torch
-
     params = dict(model.named_parameters())
     report, problems = {}, []
     for name, probe in probes.items():
@@ -184,7 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     try:
-        summary = merge(args.base, args.adapter, args.output, args.revision, args.trust_remote_code, args.max_shard_size)
+        summary = merge(
+            args.base, args.adapter, args.output, args.revision, args.trust_remote_code, args.max_shard_size
+        )
     except OutputError as err:
         print(f"ERROR {err}", file=sys.stderr, flush=True)
         if args.error_file:

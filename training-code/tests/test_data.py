@@ -207,4 +207,6 @@ def test_assistant_only_loss_hands_conversations_to_the_trainer(tmp_path, tiny_t
     # AND plain-text rows are refused with what to do
     write_jsonl(tmp_path / "text.jsonl", [{"text": "just text"}])
     with pytest.raises(DataError, match="assistant_only_loss: true` needs conversations"):
-        load_training_data(script_args(tmp_path / "text.jsonl", 0), training_args(assistant_only_loss=True), tiny_tokenizer)
+        load_training_data(
+            script_args(tmp_path / "text.jsonl", 0), training_args(assistant_only_loss=True), tiny_tokenizer
+        )

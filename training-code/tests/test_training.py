@@ -71,7 +71,11 @@ def test_merged_model_is_bf16_includes_the_expert_lora_and_generates(lora_run, t
     checked = merge["merge_check"]
     assert {f"model.layers.{i}.{p}" for i in range(2) for p in EXPERTS} <= set(checked)
     assert all(c["max_update"] > 0 for c in checked.values())
-    assert merge["reload"] == {"tensors": len(saved), "bytes": merge["reload"]["bytes"], "reloaded_in_clean_process": True}
+    assert merge["reload"] == {
+        "tensors": len(saved),
+        "bytes": merge["reload"]["bytes"],
+        "reloaded_in_clean_process": True,
+    }
 
     # WHEN the adapter is merged again here, in float32, as a reference
     merged = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
@@ -172,14 +176,20 @@ def test_assistant_only_loss_puts_labels_on_assistant_tokens_only(tmp_path, monk
     start, pad = tokenizer.convert_tokens_to_ids("<|start|>"), -100
     batch = next(iter(result.trainer.get_train_dataloader()))
     assert batch["input_ids"].shape[0] == 4
-    for ids, labels, mask in zip(batch["input_ids"].tolist(), batch["labels"].tolist(), batch["attention_mask"].tolist()):
+    for ids, labels, mask in zip(
+        batch["input_ids"].tolist(), batch["labels"].tolist(), batch["attention_mask"].tolist(), strict=True
+    ):
         length = sum(mask)
         ids, labels = ids[:length], labels[:length]
-        opens = [i for i, t in enumerate(ids) if t == start and tokenizer.decode(ids[i + 1 : i + 3]).startswith("assistant")]
+        opens = [
+            i for i, t in enumerate(ids) if t == start and tokenizer.decode(ids[i + 1 : i + 3]).startswith("assistant")
+        ]
         first = opens[0]
         text = tokenizer.decode(ids)
         assert "<|start|>user<|message|>" in tokenizer.decode(ids[:first])  # the prompt is all before it
-        assert set(labels[:first]) == {pad}, tokenizer.decode([t for t, lab in zip(ids, labels) if lab != pad])
+        assert set(labels[:first]) == {pad}, tokenizer.decode(
+            [t for t, lab in zip(ids, labels, strict=True) if lab != pad]
+        )
         assert labels[first:] == ids[first:]
         assert tokenizer.decode(ids[first:]).count("<|channel|>") == 2 and text.endswith("<|return|>")
         # AND rendering is the same on any day: the system message carries the pinned date

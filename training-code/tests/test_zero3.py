@@ -67,9 +67,7 @@ def test_zero3_lora_on_attention_and_experts_with_two_processes(tmp_path, tiny_m
     # AND the saved adapter holds every LoRA tensor at full shape, with values (not empty ZeRO-3 shards)
     model_dir = root / "model"
     adapter = load_file(model_dir / "adapter" / "adapter_model.safetensors")
-    expected = {
-        n.replace(".default", ""): tuple(p.shape) for n, p in reference.named_parameters() if "lora_" in n
-    }
+    expected = {n.replace(".default", ""): tuple(p.shape) for n, p in reference.named_parameters() if "lora_" in n}
     assert {n: tuple(t.shape) for n, t in adapter.items()} == expected
     assert all(t.numel() > 0 for t in adapter.values())
     assert all(t.abs().sum() > 0 for n, t in adapter.items() if "lora_B" in n)  # trained (B starts at zero)
