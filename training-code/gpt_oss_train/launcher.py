@@ -236,8 +236,10 @@ def make_plan(recipe: Recipe, cluster: Cluster, gpus: int, cpu: bool, cpu_proces
         )
     if cpu:
         per_host = cpu_processes
-        # CPU runs (local run, tests) exercise the same launcher; DeepSpeed stays a GPU path.
-        effective = "ddp" if per_host * cluster.num_machines > 1 else "single-gpu"
+        # CPU runs (local run, tests) exercise the same launcher. ZeRO-3 runs as ZeRO-3 (DeepSpeed's CPU
+        # accelerator over gloo) when there is more than one process; everything else runs as DDP or one process.
+        many = per_host * cluster.num_machines > 1
+        effective = "zero3" if many and distribution.startswith("zero3") else "ddp" if many else "single-gpu"
         if effective != distribution:
             print(f"launcher: CPU run: distribution {distribution} runs as {effective}", flush=True)
         distribution = effective
@@ -439,6 +441,9 @@ def _main(args, passthrough: list[str], env: dict[str, str], paths: Paths) -> in
             )
     if args.cpu:
         script_args += ["--use_cpu", "true", "--bf16", "false"]
+        if plan.distribution == "zero3":
+            # Without it Accelerate sees one CPU process while DeepSpeed starts all of them.
+            script_args += ["--ddp_backend", "gloo"]
     script_args += overrides
     if any(a.split("=", 1)[0] == "--output_dir" for a in overrides):
         print(f"launcher: ignoring the output_dir override; checkpoints go to {paths.checkpoints}", flush=True)

@@ -7,8 +7,8 @@ sees it (recipe, training and model channels, resourceconfig.json, hyperparamete
 launcher, `accelerate launch` and `sft.py` a job runs, with three swaps:
 
 * the base model is a tiny, randomly initialised GptOssForCausalLM (2 layers, 4 experts, eager attention)
-  delivered through the `model` channel, with a byte-level BPE tokenizer trained here that carries GPT-OSS's
-  harmony chat template;
+  written in the MXFP4 layout of the real checkpoints and delivered through the `model` channel, with a
+  byte-level BPE tokenizer trained here that carries GPT-OSS's harmony chat template;
 * the data is the bundled Multilingual-Thinking-style sample (70 rows, 7 languages);
 * sizes that only make sense on GPUs are scaled down through the job's HyperParameters (printed below).
 
