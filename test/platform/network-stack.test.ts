@@ -215,3 +215,33 @@ describe('NetworkStack, imported VPC options', () => {
     );
   });
 });
+
+describe('NetworkStack, internet egress switch (vpc.natGateways)', () => {
+  test('natGateways: 1 routes the private subnets through one NAT gateway in a /28 public subnet', () => {
+    // GIVEN a new VPC with one NAT gateway
+    const { stack, template } = networkOnly({ mode: 'create', natGateways: 1 });
+    // THEN there is an internet gateway, one NAT gateway, and every private subnet has a default route to it
+    template.resourceCountIs('AWS::EC2::InternetGateway', 1);
+    template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    expect(stack.vpc.privateSubnets).toHaveLength(2);
+    expect(stack.vpc.isolatedSubnets).toHaveLength(0);
+    expect(stack.subnets.subnets).toEqual(stack.vpc.privateSubnets);
+    const natRoutes = Object.values(template.findResources('AWS::EC2::Route')).filter(
+      (r) => r.Properties.DestinationCidrBlock === '0.0.0.0/0' && r.Properties.NatGatewayId,
+    );
+    expect(natRoutes).toHaveLength(2);
+    // AND the public subnets are /28s that assign no public IPs (only the NAT's Elastic IP is public)
+    const subnets = Object.values(template.findResources('AWS::EC2::Subnet'));
+    const publicSubnets = subnets.filter((s) => JSON.stringify(s.Properties.Tags).includes('"Public"'));
+    expect(publicSubnets.map((s) => String(s.Properties.CidrBlock).split('/')[1])).toEqual(['28', '28']);
+    for (const subnet of subnets) expect(subnet.Properties.MapPublicIpOnLaunch).toBe(false);
+    expectNoNagFindings(stack);
+  });
+
+  test('natGateways: 0 (the default) has no internet gateway or NAT, so jobs must read staged models', () => {
+    const { stack, template } = networkOnly({ mode: 'create' });
+    template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    expect(stack.subnets.subnets).toEqual(stack.vpc.isolatedSubnets);
+  });
+});

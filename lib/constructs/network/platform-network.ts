@@ -97,6 +97,15 @@ export class PlatformNetwork extends Construct {
         trafficType: ec2.FlowLogTrafficType.ALL,
       });
       if (flowLog.iamRole) acknowledgeGrantPolicy(flowLog.iamRole, 'VPC flow-log delivery to its one log group');
+      for (const subnet of vpc.publicSubnets) {
+        acknowledgeRegulatedRule(
+          subnet,
+          'VPCNoUnrestrictedRouteToIGW',
+          'Only with vpc.natGateways set (off by default): the public subnets hold nothing but the NAT gateways, ' +
+            'whose default route to the internet gateway is what gives the private subnets egress; no instance ' +
+            'gets a public IP and nothing inbound is routed.',
+        );
+      }
       this.vpc = vpc;
     } else {
       this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
