@@ -15,7 +15,9 @@ import {
   executeStateMachines,
   FIXTURES,
   makeProject,
+  putPreparedDataset,
   queueEndpointResults,
+  stageModel,
   startStateMachine,
 } from './support';
 
@@ -124,6 +126,8 @@ test('prepare-data exits 1 on bad rows, prints their lines, uploads nothing', as
 
 test('run prints the execution ARN and console link; an unknown recipe exits 1 with the known ones', async () => {
   await createPipeline(c);
+  await stageModel(c);
+  await putPreparedDataset(c);
   const ok = await cli(['run', 'demo-lora', '--epochs', '2', '--endpoint-url', moto.endpoint]);
   expect(ok.code).toBe(0);
   expect(ok.stdout).toMatch(
@@ -136,11 +140,28 @@ test('run prints the execution ARN and console link; an unknown recipe exits 1 w
   expect(bad.stderr).toMatch(
     /^error: unknown recipe "nope": there is no pipeline "gptoss-test-nope" .*deployed recipes: demo-lora/m,
   );
+  // AND a run whose dataset was never prepared exits 1 with one line naming the fix, starting nothing
+  const unprepared = await cli([
+    'run',
+    'demo-lora',
+    '--dataset',
+    's3://gptoss-test-datasets/elsewhere/',
+    '--endpoint-url',
+    moto.endpoint,
+  ]);
+  expect(unprepared.code).toBe(1);
+  expect(unprepared.stderr.trim().split('\n')).toEqual([
+    'error: s3://gptoss-test-datasets/elsewhere/ holds no dataset prepared by prepare-data (no prepared-dataset.manifest); ' +
+      'run "npm run cli -- prepare-data <file> --recipe demo-lora --s3-uri s3://gptoss-test-datasets/elsewhere/" first; ' +
+      'nothing was started',
+  ]);
 });
 
 test('watch exits 1 with the reason when the register stage fails', async () => {
   // GIVEN a finished run and a register execution for it that failed
   await createPipeline(c);
+  await stageModel(c);
+  await putPreparedDataset(c);
   const started = await cli(['run', 'demo-lora', '--json', '--endpoint-url', moto.endpoint]);
   const arn = (JSON.parse(started.stdout) as { executionArn: string }).executionArn;
   await executeStateMachines(moto.endpoint, true);

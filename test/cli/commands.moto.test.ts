@@ -2,9 +2,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import {
   CreateTrainingJobCommand,
+  ListPipelineExecutionsCommand,
   DescribeModelPackageCommand,
   ListPipelineParametersForExecutionCommand,
 } from '@aws-sdk/client-sagemaker';
@@ -20,6 +27,7 @@ import { CliError } from '../../lib/cli/errors';
 import { startMotoServer, type MotoServer } from '../support/moto-server';
 import {
   ACCOUNT,
+  ARTIFACTS_BUCKET,
   CapturedEnvironment,
   type Clients,
   clients,
@@ -32,10 +40,14 @@ import {
   makeProject,
   motoContext,
   PIPELINE,
+  PIPELINE_PARAMETERS,
+  putPreparedDataset,
   putTrainingLogs,
   queueEndpointResults,
   registerPackage,
   ROLE_ARN,
+  STAGED_MODEL_PREFIX,
+  stageModel,
   startStateMachine,
 } from './support';
 
@@ -247,8 +259,10 @@ describe('prepare-data', () => {
 
 describe('run', () => {
   test('starts the pipeline with overrides mapped onto its parameters', async () => {
-    // GIVEN a deployed pipeline
+    // GIVEN a deployed pipeline, its base model staged and a prepared dataset at the override location
     await createPipeline(c);
+    await stageModel(c);
+    await putPreparedDataset(c, 'datasets/v2/');
     const { ctx, env } = context();
     // WHEN it is run with overrides
     const result = await runPipeline(ctx, 'demo-lora', {
@@ -274,7 +288,13 @@ describe('run', () => {
       { Name: 'NumTrainEpochs', Value: '3' },
       { Name: 'MaxRuntimeSeconds', Value: '7200' },
     ]);
-    // AND the ARN and a console link are printed
+    // AND the preflight said what it found, then the ARN and a console link are printed
+    expect(env.stdoutText).toContain(
+      `model       openai/gpt-oss-20b at main (commit 6cee5e81ee83), staged at s3://${ARTIFACTS_BUCKET}/${STAGED_MODEL_PREFIX}`,
+    );
+    expect(env.stdoutText).toContain(
+      'dataset     2 examples prepared from chat.jsonl, at s3://gptoss-test-datasets/datasets/v2/',
+    );
     expect(env.stdoutText).toContain(`execution   ${result.executionArn}`);
     expect(env.stdoutText).toContain(
       'console     https://us-east-1.console.aws.amazon.com/sagemaker/home?region=us-east-1#/pipelines/details/gptoss-test-demo-lora',
@@ -292,7 +312,12 @@ describe('run', () => {
   });
 
   test('fails on an override the pipeline has no parameter for', async () => {
-    await createPipeline(c);
+    // GIVEN an older deployment without MaxSteps
+    await createPipeline(
+      c,
+      PIPELINE,
+      PIPELINE_PARAMETERS.filter((p) => p.Name !== 'MaxSteps'),
+    );
     const { ctx } = context();
     const message = await expectCliError(runPipeline(ctx, 'demo-lora', { maxSteps: 10 }));
     expect(message).toMatch(
@@ -304,9 +329,115 @@ describe('run', () => {
   });
 });
 
+describe('run preflight', () => {
+  async function executions(): Promise<number> {
+    const out = await c.sagemaker.send(new ListPipelineExecutionsCommand({ PipelineName: PIPELINE }));
+    return (out.PipelineExecutionSummaries ?? []).length;
+  }
+
+  async function refused(opts: Parameters<typeof runPipeline>[2] = {}): Promise<string> {
+    const before = await executions();
+    const { ctx } = context();
+    const message = await expectCliError(runPipeline(ctx, 'demo-lora', opts));
+    ctx.close();
+    // nothing was started: no execution, no GPU
+    expect(await executions()).toBe(before);
+    return message;
+  }
+
+  beforeEach(async () => {
+    await putPreparedDataset(c);
+  });
+
+  test('refuses a model that was never staged, or whose copy never finished, naming stage-model', async () => {
+    await createPipeline(c);
+    // GIVEN no staged model WHEN run THEN one line names the location and the command
+    const expected =
+      `the base model is not staged at s3://${ARTIFACTS_BUCKET}/${STAGED_MODEL_PREFIX} (no staging-manifest.json, ` +
+      'which stage-model writes last); run "npm run cli -- stage-model openai/gpt-oss-20b --revision main" first, ' +
+      'or pass --base-model-s3-uri with a staged copy; nothing was started';
+    await c.s3.send(new CreateBucketCommand({ Bucket: ARTIFACTS_BUCKET }));
+    expect(await refused()).toBe(expected);
+    // AND a half-finished copy (files but no manifest) is refused the same way
+    await c.s3.send(
+      new PutObjectCommand({ Bucket: ARTIFACTS_BUCKET, Key: `${STAGED_MODEL_PREFIX}config.json`, Body: '{}' }),
+    );
+    expect(await refused()).toBe(expected);
+  });
+
+  test('refuses a manifest of another revision and one that does not parse', async () => {
+    await createPipeline(c);
+    await stageModel(c, STAGED_MODEL_PREFIX, { revision: 'v2' });
+    expect(await refused()).toMatch(
+      /staging-manifest\.json holds openai\/gpt-oss-20b at v2, not openai\/gpt-oss-20b at main; run "npm run cli -- stage-model openai\/gpt-oss-20b --revision main" first/,
+    );
+    await stageModel(c, STAGED_MODEL_PREFIX, { commitSha: 'main' });
+    expect(await refused()).toMatch(/staging-manifest\.json: commitSha: .*; run "npm run cli -- stage-model/);
+  });
+
+  test('--base-model-s3-uri checks and passes the copy it names', async () => {
+    await createPipeline(c);
+    // GIVEN the model staged at a pinned revision only
+    const pinned = 'base-models/openai/gpt-oss-20b/6cee5e81ee83917806bbde320786a8fb61efebee/';
+    await stageModel(c, pinned, { revision: '6cee5e81ee83917806bbde320786a8fb61efebee' });
+    // WHEN run with that prefix THEN the execution reads it
+    const { ctx } = context();
+    const result = await runPipeline(ctx, 'demo-lora', { baseModelS3Uri: `s3://${ARTIFACTS_BUCKET}/${pinned}` });
+    ctx.close();
+    const params = await c.sagemaker.send(
+      new ListPipelineParametersForExecutionCommand({ PipelineExecutionArn: result.executionArn }),
+    );
+    expect(params.PipelineParameters).toEqual([
+      { Name: 'BaseModelS3Uri', Value: `s3://${ARTIFACTS_BUCKET}/${pinned}` },
+    ]);
+    // AND an override where nothing is staged names the model and revision of that layout
+    const other = `s3://${ARTIFACTS_BUCKET}/base-models/openai/gpt-oss-120b/v1/`;
+    expect(await refused({ baseModelS3Uri: other })).toMatch(
+      /run "npm run cli -- stage-model openai\/gpt-oss-120b --revision v1" first/,
+    );
+    expect(await refused({ baseModelS3Uri: 'base-models/x' })).toMatch(/^--base-model-s3-uri: found "base-models\/x"/);
+  });
+
+  test('refuses a dataset prefix without a prepared dataset, or one whose files changed, naming prepare-data', async () => {
+    await createPipeline(c);
+    await stageModel(c);
+    expect(await refused({ dataset: `s3://${DATASETS_BUCKET}/datasets/raw/` })).toBe(
+      `s3://${DATASETS_BUCKET}/datasets/raw/ holds no dataset prepared by prepare-data (no prepared-dataset.manifest); ` +
+        `run "npm run cli -- prepare-data <file> --recipe demo-lora --s3-uri s3://${DATASETS_BUCKET}/datasets/raw/" ` +
+        'first; nothing was started',
+    );
+    // GIVEN the prepared file replaced by hand after prepare-data
+    await c.s3.send(
+      new PutObjectCommand({ Bucket: DATASETS_BUCKET, Key: 'datasets/demo-lora/train.jsonl', Body: '{}\n' }),
+    );
+    expect(await refused()).toMatch(
+      /^s3:\/\/gptoss-test-datasets\/datasets\/demo-lora\/train\.jsonl has 3 bytes, .*prepared-dataset\.manifest says \d+; run "npm run cli -- prepare-data <file> --recipe demo-lora" first/,
+    );
+  });
+
+  test('a pipeline that reads the Hub (VPC with egress) has no model to check; --skip-preflight checks nothing', async () => {
+    // GIVEN a pipeline without BaseModelS3Uri and no staged model
+    await createPipeline(
+      c,
+      PIPELINE,
+      PIPELINE_PARAMETERS.filter((p) => p.Name !== 'BaseModelS3Uri'),
+    );
+    const { ctx, env } = context();
+    await runPipeline(ctx, 'demo-lora');
+    expect(env.stdoutText).not.toContain('model       ');
+    // AND --skip-preflight starts even without a prepared dataset, with a warning
+    await runPipeline(ctx, 'demo-lora', { skipPreflight: true, dataset: `s3://${DATASETS_BUCKET}/nothing/` });
+    expect(env.stderrText).toContain('--skip-preflight: the model and the dataset were not checked');
+    ctx.close();
+    expect(await executions()).toBe(2);
+  });
+});
+
 describe('watch', () => {
   async function startRun(): Promise<{ arn: string; id: string }> {
     await createPipeline(c);
+    await stageModel(c);
+    await putPreparedDataset(c);
     const { ctx } = context();
     const run = await runPipeline(ctx, 'demo-lora');
     ctx.close();

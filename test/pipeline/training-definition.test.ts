@@ -164,7 +164,7 @@ describe('recipe pipeline definition', () => {
     const staged = 's3://other-bucket/base-models/openai/gpt-oss-20b/0123abcd/';
     for (const name of TRAINING_STEP_NAMES) {
       const channels = stepArgs(definition, name).InputDataConfig as Obj[];
-      const model = channels.find((c) => c.ChannelName === 'model');
+      const model = channels.find((c) => c.ChannelName === 'model') ?? {};
       // WHEN the channel is resolved THEN it points at the value given, and at the staged default otherwise
       expect(resolveExpressions(model, definition, { parameters: { BaseModelS3Uri: staged } })).toMatchObject({
         DataSource: { S3DataSource: { S3Uri: staged } },
