@@ -12,8 +12,8 @@ import { Construct } from 'constructs';
 import { acknowledgeWildcardResources } from './compliance';
 import { ARTIFACTS_LAYOUT } from './data/artifacts-layout';
 import { KMS_VIA_S3_READ_ACTIONS, S3_BUCKET_LIST_ACTIONS, S3_OBJECT_READ_ACTIONS } from './perms';
-import type { ServingPlan } from './serving-plan';
 import { PipelineFileDeployment } from './pipeline-file-deployment';
+import type { ServingPlan } from './serving-plan';
 
 /**
  * The per-recipe settings of the REGISTER and DEPLOY state machines, as one small JSON object per recipe in

@@ -14,9 +14,9 @@ import {
   parameterType,
   type PipelineParameter,
 } from '../../lib/cli/pipelines';
+import { parseS3Uri, partSizeFor } from '../../lib/cli/s3';
 import { PIPELINE_PARAMETER_TYPES, PIPELINE_PARAMETERS } from '../../lib/pipeline';
 import { INSTANCE_CATALOG } from '../../lib/recipes/instance-catalog';
-import { parseS3Uri, partSizeFor } from '../../lib/cli/s3';
 
 const awsError = (name: string, message: string, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: 400 }, ...extra });
