@@ -1,6 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { NetworkStack } from '../../lib/stacks/network-stack';
+import { cfnLintTemplates, expectCfnLintClean } from '../support/cfn-lint';
 import { expectNoNagFindings } from '../support/nag';
 import { appContext, snapshotOf, testConfig } from '../support/template';
 import { IMPORTED_VPC_CONFIG, platformApp } from './fixtures';
@@ -235,7 +236,9 @@ describe('NetworkStack, internet egress switch (vpc.natGateways)', () => {
     const publicSubnets = subnets.filter((s) => JSON.stringify(s.Properties.Tags).includes('"Public"'));
     expect(publicSubnets.map((s) => String(s.Properties.CidrBlock).split('/')[1])).toEqual(['28', '28']);
     for (const subnet of subnets) expect(subnet.Properties.MapPublicIpOnLaunch).toBe(false);
+    // AND the compliance packs (each finding acknowledged with its reason) and cfn-lint are clean
     expectNoNagFindings(stack);
+    expectCfnLintClean(cfnLintTemplates({ Network: template.toJSON() }));
   });
 
   test('natGateways: 0 (the default) has no internet gateway or NAT, so jobs must read staged models', () => {
