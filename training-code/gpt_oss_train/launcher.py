@@ -425,22 +425,22 @@ def _main(args, passthrough: list[str], env: dict[str, str], paths: Paths) -> in
     script_args: list[str] = []
     model_channel = paths.channel("model")
     hub_model = recipe.arguments.get("model_name_or_path")
-    offline = env.get(MODEL_SOURCE_ENV) == "channel"
-    if offline:
+    staged_only = env.get(MODEL_SOURCE_ENV) == "channel"
+    if staged_only:
         try:
             manifest = check_staged_model(model_channel, hub_model, recipe.arguments.get("model_revision"))
         except StagedModelError as err:
             raise LaunchError(str(err)) from err
         if manifest.get("repoId") != hub_model:
             print(f"launcher: WARNING the `model` channel holds {manifest.get('repoId')}, the recipe {hub_model}")
-    if offline or (model_channel / "config.json").is_file():
+    if staged_only or (model_channel / "config.json").is_file():
         print(f"launcher: base model from the `model` channel {model_channel} (recipe: {hub_model})", flush=True)
         script_args += ["--model_name_or_path", str(model_channel)]
     training_channel = paths.channel("training")
     if "dataset_path" not in recipe.arguments and "--dataset_path" not in overrides:
         if training_channel.is_dir() and any(training_channel.iterdir()):
             script_args += ["--dataset_path", str(training_channel)]
-        elif offline and recipe.arguments.get("dataset_name"):
+        elif staged_only and recipe.arguments.get("dataset_name"):
             dataset = recipe.arguments["dataset_name"]
             raise LaunchError(
                 f"no training data: the `training` channel ({training_channel}) is empty and jobs in the VPC cannot "

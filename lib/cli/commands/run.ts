@@ -3,7 +3,7 @@ import { StartPipelineExecutionCommand } from '@aws-sdk/client-sagemaker';
 import { Command } from 'commander';
 import { INSTANCE_TYPE_PATTERN } from '../../config/recipe-schema';
 import { findInstance, isGpuTrainingInstance } from '../../recipes/instance-catalog';
-import { addAwsOptions, parsePositiveInt, runCommand } from '../command';
+import { addAwsOptions, parsePositiveInt, parsePositiveNumber, runCommand } from '../command';
 import type { CliContext, CliEnvironment } from '../context';
 import { awsCall, CliError } from '../errors';
 import { consoleLinks } from '../output';
@@ -203,7 +203,11 @@ export function runCommandDefinition(environment: CliEnvironment): Command {
     .option('--skip-preflight', 'start without checking that the base model is staged and the dataset prepared')
     .option('--spot', 'use managed spot training')
     .option('--no-spot', 'use on-demand capacity')
-    .option('--epochs <n>', 'number of training epochs', parsePositiveInt)
+    .option(
+      '--epochs <n>',
+      'number of training epochs (NumTrainEpochs is a Float: 0.5 is half an epoch)',
+      parsePositiveNumber,
+    )
     .option('--max-steps <n>', 'stop after this many optimizer steps', parsePositiveInt)
     .option('--max-runtime <seconds>', 'training job time limit', parsePositiveInt)
     .option('--param <name=value>', 'set any other pipeline parameter (repeatable)', collect)
