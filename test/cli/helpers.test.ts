@@ -264,6 +264,7 @@ describe('run overrides', () => {
     expect(buildOverrides(epochs, { params: ['NumTrainEpochs=0.5'] })).toEqual([
       { Name: 'NumTrainEpochs', Value: '0.5' },
     ]);
+    expect(buildOverrides(epochs, { epochs: 1.5 })).toEqual([{ Name: 'NumTrainEpochs', Value: '1.5' }]);
   });
 
   test('accepts every instance type of the catalog', () => {
