@@ -498,6 +498,6 @@ describe('a VPC with internet egress (NAT)', () => {
     expect(JSON.stringify(trainingRoleStatements(Template.fromStack(stack)))).not.toContain(
       ARTIFACTS_LAYOUT.baseModels,
     );
-    expectNoNagFindings(app);
+    expectNoNagFindings(stack);
   });
 });
