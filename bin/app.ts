@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import * as cdk from 'aws-cdk-lib';
 import { ConfigError } from '../lib/config/errors';
-import { loadAppConfig } from '../lib/config/load-app-config';
+import { CONFIG_FILE_CONTEXT_KEY, loadAppConfig } from '../lib/config/load-app-config';
+import { loadDeliveryStages } from '../lib/config/load-delivery-stages';
+import { createDelivery } from '../lib/create-delivery';
 import { compliancePacks, createStacks } from '../lib/create-stacks';
 import { loadValidatedRecipes } from '../lib/recipes/report';
 
@@ -18,7 +20,20 @@ try {
   const recipes = loadValidatedRecipes(typeof recipesDir === 'string' ? recipesDir : 'recipes', config);
   // the deployed commit, recorded on every training job: `-c gitSha=$(git rev-parse HEAD)` or GIT_SHA.
   const gitSha = typeof context.gitSha === 'string' ? context.gitSha : process.env.GIT_SHA;
-  createStacks(app, { config, recipes, gitSha });
+  if (config.delivery) {
+    // a `delivery:` block (stages/delivery.yaml): the pipeline stack, with each stage's stacks inside it.
+    const stages = loadDeliveryStages(context, config);
+    const configFile = context[CONFIG_FILE_CONTEXT_KEY];
+    createDelivery(app, {
+      config,
+      configFile: typeof configFile === 'string' ? configFile : undefined,
+      stages,
+      recipes,
+      gitSha,
+    });
+  } else {
+    createStacks(app, { config, recipes, gitSha });
+  }
 } catch (e) {
   if (e instanceof ConfigError) {
     // a user input problem: print the actionable message, not a stack trace.

@@ -114,8 +114,8 @@ export function prepareDataCommand(recipe: string, hubDataset?: string): string 
 }
 
 /**
- * The prepared-dataset manifest of the dataset at `datasetS3Uri` (a prefix, or one file whose folder holds the
- * manifest), after checking that each file it lists is there with its size.
+ * The prepared-dataset manifest of the dataset at `datasetS3Uri` (a prefix, or the one file whose folder holds the
+ * manifest), after checking that the file it describes is there with its size.
  */
 export async function checkPreparedDataset(
   s3: S3Client,
@@ -136,24 +136,17 @@ export async function checkPreparedDataset(
     );
   }
   const manifest = parseManifest(text, preparedDatasetManifestSchema, s3Uri(loc), fix);
-  const sizes = new Map<string, number>();
-  let token: string | undefined;
-  do {
-    const page = await awsCall({ action: 's3:ListBucket', resource: s3Uri(prefix), endpointUrl }, () =>
-      s3.send(new ListObjectsV2Command({ Bucket: prefix.bucket, Prefix: prefix.key, ContinuationToken: token })),
-    );
-    (page.Contents ?? []).forEach((o) => sizes.set(o.Key ?? '', o.Size ?? -1));
-    token = page.NextContinuationToken;
-  } while (token);
-  for (const file of manifest.files) {
-    const size = sizes.get(`${prefix.key}${file.name}`);
-    if (size !== file.bytes) {
-      const found = size === undefined ? 'is missing' : `has ${size} bytes`;
-      throw new CliError(`${s3Uri(prefix)}${file.name} ${found}, ${s3Uri(loc)} says ${file.bytes}; ${fix}`);
-    }
+  const file = `${prefix.key}${manifest.file.path}`;
+  const listed = await awsCall({ action: 's3:ListBucket', resource: s3Uri(prefix), endpointUrl }, () =>
+    s3.send(new ListObjectsV2Command({ Bucket: prefix.bucket, Prefix: file, MaxKeys: 10 })),
+  );
+  const size = (listed.Contents ?? []).find((o) => o.Key === file)?.Size;
+  if (size !== manifest.file.size) {
+    const found = size === undefined ? 'is missing' : `has ${size} bytes`;
+    throw new CliError(`s3://${prefix.bucket}/${file} ${found}, ${s3Uri(loc)} says ${manifest.file.size}; ${fix}`);
   }
-  if (given.key !== folder && !manifest.files.some((f) => `${folder}${f.name}` === given.key)) {
-    throw new CliError(`${datasetS3Uri} is not among the files ${s3Uri(loc)} lists; ${fix}`);
+  if (given.key !== folder && given.key !== file) {
+    throw new CliError(`${datasetS3Uri} is not the file ${s3Uri(loc)} describes (${manifest.file.path}); ${fix}`);
   }
   return manifest;
 }
@@ -214,11 +207,10 @@ export async function runPreflight(
   const fix = `${prepareDataCommand(pipeline.recipe, hints.hubDataset)}${dataset.overridden ? ` --s3-uri ${dataset.value}` : ''}`;
   const prepared = await checkPreparedDataset(s3, dataset.value, fix, ctx.endpointUrl);
   if (print) {
-    const examples = prepared.files.reduce((n, f) => n + f.examples, 0);
     const source =
-      prepared.source.kind === 'hub'
+      prepared.source.type === 'hub'
         ? `${prepared.source.datasetId} ${prepared.source.split} at ${prepared.source.commitSha.slice(0, 12)}`
-        : prepared.source.path;
-    ctx.out.line(`dataset     ${formatCount(examples)} examples prepared from ${source}, at ${dataset.value}`);
+        : prepared.source.name;
+    ctx.out.line(`dataset     ${formatCount(prepared.examples)} examples prepared from ${source}, at ${dataset.value}`);
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deliveryConfigSchema } from './delivery-config';
 
 /**
  * The deployment's config: everything that varies between one platform install and another.
@@ -173,6 +174,9 @@ export const appConfigSchema = z
       .default({})
       .describe('USD per instance-hour, overriding the built-in indicative prices'),
     tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+    delivery: deliveryConfigSchema
+      .optional()
+      .describe('a delivery pipeline that deploys the stages in order (lib/config/delivery-config.ts)'),
   })
   .strict();
 

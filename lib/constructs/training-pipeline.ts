@@ -114,6 +114,8 @@ export class TrainingPipeline extends Construct {
       modelPackageGroupName: this.modelPackageGroupName,
       modelPackageGroupDescription: `Fine-tuned models of ${recipe.file}`,
     });
+    // registered models outlive their recipe: removing recipes/<name>.yaml removes the pipeline, not the group.
+    group.applyRemovalPolicy(cdk.RemovalPolicy.RETAIN);
     this.modelPackageGroupArn = group.attrModelPackageGroupArn;
 
     this.pipelineName = pipelineName(naming, recipe.name);

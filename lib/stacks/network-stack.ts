@@ -26,13 +26,29 @@ export class NetworkStack extends cdk.Stack {
   /** On the interface endpoints: HTTPS in from the VPC. */
   public readonly endpointsSecurityGroup: ec2.ISecurityGroup;
 
+  /** AZs a new VPC spans; undefined for an imported VPC (its AZs come from config). */
+  private readonly azCount?: number;
+
   constructor(scope: Construct, id: string, props: NetworkStackProps) {
     super(scope, id, props);
+    this.azCount = props.config.vpc.mode === 'create' ? props.config.vpc.maxAzs : undefined;
     const network = new PlatformNetwork(this, 'Network', { vpc: props.config.vpc, encryptionKey: props.key });
     this.vpc = network.vpc;
     this.subnets = network.subnets;
     this.trainingSecurityGroup = network.trainingSecurityGroup;
     this.studioSecurityGroup = network.studioSecurityGroup;
     this.endpointsSecurityGroup = network.endpointsSecurityGroup;
+  }
+
+  /**
+   * With account and region set, CDK would look the region's AZs up in AWS at synth (a context look-up that
+   * needs credentials); a new VPC takes the first `maxAzs` AZs from CloudFormation at deploy time instead
+   * (`Fn::GetAZs`), as it does for an environment-agnostic stack. Imported VPCs name their AZs in config.
+   */
+  public override get availabilityZones(): string[] {
+    if (this.azCount === undefined || cdk.Token.isUnresolved(this.region) || cdk.Token.isUnresolved(this.account)) {
+      return super.availabilityZones;
+    }
+    return Array.from({ length: this.azCount }, (_, i) => cdk.Fn.select(i, cdk.Fn.getAzs()));
   }
 }

@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { STAGED_MODEL_MANIFEST, stagedModelPrefix } from '../../lib/config/staged-model';
+import { FakeHub } from '../support/fake-hub';
 import { startMotoServer, type MotoServer } from '../support/moto-server';
 import { REPO_ROOT } from '../support/python-tools';
 import {
@@ -17,9 +19,10 @@ import {
   makeProject,
   putPreparedDataset,
   queueEndpointResults,
-  stageModel,
+  putStagedModel,
   startStateMachine,
 } from './support';
+import { TINY_ID, tinyModelRepo } from './tiny-model';
 
 /** The real CLI, as `npx tsx bin/cli.ts` runs it (tsx from the project's node_modules). */
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
@@ -124,9 +127,34 @@ test('prepare-data exits 1 on bad rows, prints their lines, uploads nothing', as
   expect(await datasetKeys()).toEqual([]);
 });
 
+test('stage-model stages from the Hub named by HF_ENDPOINT with HF_TOKEN, as the real CLI process', async () => {
+  // GIVEN a gated tiny model on a local Hub and an artifacts bucket
+  const hub = new FakeHub();
+  await hub.start();
+  hub.add(tinyModelRepo({ token: 'hf_process' }));
+  await c.s3.send(new CreateBucketCommand({ Bucket: 'gptoss-test-artifacts' }));
+  try {
+    // WHEN the CLI runs with the Hub and the token only in the environment
+    const r = await cli(
+      ['stage-model', TINY_ID, '--bucket', 'gptoss-test-artifacts', '--endpoint-url', moto.endpoint],
+      { HF_ENDPOINT: hub.url, HF_TOKEN: 'hf_process' },
+    );
+    // THEN it exits 0, and the manifest is there, after the files
+    expect(r.stderr).not.toMatch(/error:/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^staged {6}s3:\/\/gptoss-test-artifacts\/base-models\/tiny-org\/tiny-gpt-oss\/main\/ /m);
+    const out = await c.s3.send(
+      new ListObjectsV2Command({ Bucket: 'gptoss-test-artifacts', Prefix: stagedModelPrefix(TINY_ID) }),
+    );
+    expect((out.Contents ?? []).map((o) => o.Key)).toContain(`${stagedModelPrefix(TINY_ID)}${STAGED_MODEL_MANIFEST}`);
+  } finally {
+    await hub.stop();
+  }
+});
+
 test('run prints the execution ARN and console link; an unknown recipe exits 1 with the known ones', async () => {
   await createPipeline(c);
-  await stageModel(c);
+  await putStagedModel(c);
   await putPreparedDataset(c);
   const ok = await cli(['run', 'demo-lora', '--epochs', '2', '--endpoint-url', moto.endpoint]);
   expect(ok.code).toBe(0);
@@ -160,7 +188,7 @@ test('run prints the execution ARN and console link; an unknown recipe exits 1 w
 test('watch exits 1 with the reason when the register stage fails', async () => {
   // GIVEN a finished run and a register execution for it that failed
   await createPipeline(c);
-  await stageModel(c);
+  await putStagedModel(c);
   await putPreparedDataset(c);
   const started = await cli(['run', 'demo-lora', '--json', '--endpoint-url', moto.endpoint]);
   const arn = (JSON.parse(started.stdout) as { executionArn: string }).executionArn;

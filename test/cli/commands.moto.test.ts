@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +18,7 @@ import { runPipeline } from '../../lib/cli/commands/run';
 import { watchExecution } from '../../lib/cli/commands/watch';
 import { CliContext } from '../../lib/cli/context';
 import { CliError } from '../../lib/cli/errors';
+import { preparedDatasetManifestSchema } from '../../lib/config/prepared-dataset';
 import { startMotoServer, type MotoServer } from '../support/moto-server';
 import {
   ACCOUNT,
@@ -40,7 +42,7 @@ import {
   registerPackage,
   ROLE_ARN,
   STAGED_MODEL_PREFIX,
-  stageModel,
+  putStagedModel,
   startStateMachine,
 } from './support';
 
@@ -95,7 +97,7 @@ describe('prepare-data', () => {
     const result = await prepareData(ctx, path.join(FIXTURES, 'multilingual-thinking.jsonl'), { recipe: 'demo-lora' });
     // THEN one object lands under datasets/demo-lora/, one {"messages"} row per example
     expect(result.destination).toBe(`s3://${DATASETS_BUCKET}/datasets/demo-lora/train.jsonl`);
-    expect(await keys()).toEqual(['datasets/demo-lora/train.jsonl']);
+    expect(await keys()).toEqual(['datasets/demo-lora/prepared-dataset.manifest', 'datasets/demo-lora/train.jsonl']);
     const rows = (await readObject('datasets/demo-lora/train.jsonl'))
       .trim()
       .split('\n')
@@ -122,6 +124,27 @@ describe('prepare-data', () => {
     expect(result.estimate?.usd).toBeGreaterThan(0);
     // AND the next step is a plain run: the pipeline reads this location by default
     expect(env.stdoutText).toContain('next        npm run cli -- run demo-lora\n');
+    // AND the manifest, written after the data, describes the uploaded file and its source
+    const data = await readObject('datasets/demo-lora/train.jsonl');
+    const manifest = preparedDatasetManifestSchema.parse(
+      JSON.parse(await readObject('datasets/demo-lora/prepared-dataset.manifest')),
+    );
+    expect(manifest).toMatchObject({
+      recipe: 'demo-lora',
+      examples: 6,
+      file: {
+        path: 'train.jsonl',
+        size: Buffer.byteLength(data),
+        sha256: createHash('sha256').update(data).digest('hex'),
+      },
+      source: {
+        type: 'file',
+        name: path.join(FIXTURES, 'multilingual-thinking.jsonl'),
+        sha256: createHash('sha256')
+          .update(fs.readFileSync(path.join(FIXTURES, 'multilingual-thinking.jsonl')))
+          .digest('hex'),
+      },
+    });
     ctx.close();
   });
 
@@ -254,7 +277,7 @@ describe('run', () => {
   test('starts the pipeline with overrides mapped onto its parameters', async () => {
     // GIVEN a deployed pipeline, its base model staged and a prepared dataset at the override location
     await createPipeline(c);
-    await stageModel(c);
+    await putStagedModel(c);
     await putPreparedDataset(c, 'datasets/v2/');
     const { ctx, env } = context();
     // WHEN it is run with overrides
@@ -325,7 +348,7 @@ describe('run', () => {
 describe('watch', () => {
   async function startRun(): Promise<{ arn: string; id: string }> {
     await createPipeline(c);
-    await stageModel(c);
+    await putStagedModel(c);
     await putPreparedDataset(c);
     const { ctx } = context();
     const run = await runPipeline(ctx, 'demo-lora');

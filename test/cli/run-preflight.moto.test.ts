@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ListPipelineExecutionsCommand, ListPipelineParametersForExecutionCommand } from '@aws-sdk/client-sagemaker';
+import { prepareData } from '../../lib/cli/commands/prepare-data';
 import { runPipeline } from '../../lib/cli/commands/run';
 import { CliError } from '../../lib/cli/errors';
 import { startMotoServer, type MotoServer } from '../support/moto-server';
@@ -10,13 +12,14 @@ import {
   clients,
   createPipeline,
   DATASETS_BUCKET,
+  FIXTURES,
   makeProject,
   motoContext,
   PIPELINE,
   PIPELINE_PARAMETERS,
   putPreparedDataset,
   STAGED_MODEL_PREFIX,
-  stageModel,
+  putStagedModel,
 } from './support';
 
 /**
@@ -92,11 +95,11 @@ describe('run preflight', () => {
 
   test('refuses a manifest of another revision and one that does not parse', async () => {
     await createPipeline(c);
-    await stageModel(c, STAGED_MODEL_PREFIX, { revision: 'v2' });
+    await putStagedModel(c, STAGED_MODEL_PREFIX, { revision: 'v2' });
     expect(await refused()).toMatch(
       /staging-manifest\.json holds openai\/gpt-oss-20b at v2, not openai\/gpt-oss-20b at main; run "npm run cli -- stage-model openai\/gpt-oss-20b --revision main" first/,
     );
-    await stageModel(c, STAGED_MODEL_PREFIX, { commitSha: 'main' });
+    await putStagedModel(c, STAGED_MODEL_PREFIX, { commitSha: 'main' });
     expect(await refused()).toMatch(/staging-manifest\.json: commitSha: .*; run "npm run cli -- stage-model/);
   });
 
@@ -104,7 +107,7 @@ describe('run preflight', () => {
     await createPipeline(c);
     // GIVEN the model staged at a pinned revision only
     const pinned = 'base-models/openai/gpt-oss-20b/6cee5e81ee83917806bbde320786a8fb61efebee/';
-    await stageModel(c, pinned, { revision: '6cee5e81ee83917806bbde320786a8fb61efebee' });
+    await putStagedModel(c, pinned, { revision: '6cee5e81ee83917806bbde320786a8fb61efebee' });
     // WHEN run with that prefix THEN the execution reads it
     const { ctx } = context();
     const result = await runPipeline(ctx, 'demo-lora', { baseModelS3Uri: `s3://${ARTIFACTS_BUCKET}/${pinned}` });
@@ -125,7 +128,7 @@ describe('run preflight', () => {
 
   test('refuses a dataset prefix without a prepared dataset, or one whose files changed, naming prepare-data', async () => {
     await createPipeline(c);
-    await stageModel(c);
+    await putStagedModel(c);
     expect(await refused({ dataset: `s3://${DATASETS_BUCKET}/datasets/raw/` })).toBe(
       `s3://${DATASETS_BUCKET}/datasets/raw/ holds no dataset prepared by prepare-data (no prepared-dataset.manifest); ` +
         `run "npm run cli -- prepare-data <file> --recipe demo-lora --s3-uri s3://${DATASETS_BUCKET}/datasets/raw/" ` +
@@ -138,6 +141,20 @@ describe('run preflight', () => {
     expect(await refused()).toMatch(
       /^s3:\/\/gptoss-test-datasets\/datasets\/demo-lora\/train\.jsonl has 3 bytes, .*prepared-dataset\.manifest says \d+; run "npm run cli -- prepare-data <file> --recipe demo-lora" first/,
     );
+  });
+
+  test('accepts what prepare-data itself uploaded', async () => {
+    // GIVEN the model staged and the dataset prefix emptied, then filled by the real prepare-data
+    await createPipeline(c);
+    await putStagedModel(c);
+    const { ctx, env } = context();
+    const prefix = `s3://${DATASETS_BUCKET}/datasets/fresh/`;
+    await prepareData(ctx, path.join(FIXTURES, 'multilingual-thinking.jsonl'), { recipe: 'demo-lora', s3Uri: prefix });
+    // WHEN run on it THEN it starts, and says what the manifest recorded
+    await runPipeline(ctx, 'demo-lora', { dataset: prefix });
+    ctx.close();
+    expect(env.stdoutText).toContain(`examples prepared from ${path.join(FIXTURES, 'multilingual-thinking.jsonl')}`);
+    expect(await executions()).toBe(1);
   });
 
   test('a pipeline that reads the Hub (VPC with egress) has no model to check; --skip-preflight checks nothing', async () => {

@@ -22,6 +22,8 @@ import { CreateStateMachineCommand, SFNClient, StartExecutionCommand } from '@aw
 import { CliContext, type CliEnvironment, type GlobalOptions } from '../../lib/cli/context';
 import type { PipelineParameter } from '../../lib/cli/pipelines';
 import { loadRecipe } from '../../lib/config/load-recipes';
+import type { PreparedDatasetManifest } from '../../lib/config/prepared-dataset';
+import type { StagedModelManifest } from '../../lib/config/staged-model';
 import { buildTrainingPipeline } from '../../lib/pipeline';
 
 export const FIXTURES = path.join(__dirname, 'fixtures');
@@ -129,7 +131,7 @@ export const PIPELINE_PARAMETERS = (
 export const STAGED_MODEL_PREFIX = 'base-models/openai/gpt-oss-20b/main/';
 
 /** What stage-model leaves behind: the model files, then the manifest (in that order). */
-export async function stageModel(
+export async function putStagedModel(
   c: Clients,
   prefix = STAGED_MODEL_PREFIX,
   manifest: Record<string, unknown> = {},
@@ -139,12 +141,12 @@ export async function stageModel(
   });
   const body = '{"model_type": "gpt_oss"}';
   await c.s3.send(new PutObjectCommand({ Bucket: ARTIFACTS_BUCKET, Key: `${prefix}config.json`, Body: body }));
-  const full = {
+  const full: StagedModelManifest = {
     format: 1,
     repoId: 'openai/gpt-oss-20b',
     revision: 'main',
     commitSha: '6cee5e81ee83917806bbde320786a8fb61efebee',
-    source: 'hub',
+    source: 'hub' as const,
     stagedAt: '2026-12-01T00:00:00Z',
     files: [{ path: 'config.json', size: body.length, sha256: crypto.createHash('sha256').update(body).digest('hex') }],
     skipped: [{ path: 'original/', reason: 'a second copy of the weights for other runtimes' }],
@@ -172,18 +174,17 @@ export async function putPreparedDataset(c: Clients, prefix = 'datasets/demo-lor
   });
   const body = `${Array.from({ length: rows }, () => line).join('\n')}\n`;
   await c.s3.send(new PutObjectCommand({ Bucket: DATASETS_BUCKET, Key: `${prefix}train.jsonl`, Body: body }));
-  const manifest = {
+  const manifest: PreparedDatasetManifest = {
     format: 1,
-    source: { kind: 'file', path: 'chat.jsonl' },
+    recipe: 'demo-lora',
     preparedAt: '2026-12-01T00:00:00Z',
-    files: [
-      {
-        name: 'train.jsonl',
-        bytes: Buffer.byteLength(body),
-        sha256: crypto.createHash('sha256').update(body).digest('hex'),
-        examples: rows,
-      },
-    ],
+    file: {
+      path: 'train.jsonl',
+      size: Buffer.byteLength(body),
+      sha256: crypto.createHash('sha256').update(body).digest('hex'),
+    },
+    examples: rows,
+    source: { type: 'file', name: 'chat.jsonl', sha256: crypto.createHash('sha256').update(body).digest('hex') },
   };
   await c.s3.send(
     new PutObjectCommand({

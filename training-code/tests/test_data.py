@@ -206,3 +206,10 @@ def test_assistant_only_loss_labels_only_the_assistant_turn(tiny_tokenizer):
     assert first[2]["thinking"] in text and first[2]["content"] in text
     assert first[1]["content"] not in text  # the user turn is context, not a target
     assert text.endswith("<|return|>")
+
+
+def test_the_prepare_data_manifest_in_the_channel_is_not_read_as_data(tmp_path):
+    # prepare-data writes prepared-dataset.manifest (JSON) next to the data it uploads (lib/config/prepared-dataset.ts)
+    write_jsonl(tmp_path / "train.jsonl", sample_rows()[:5])
+    (tmp_path / "prepared-dataset.manifest").write_text('{"format": 1, "file": {"path": "train.jsonl"}}')
+    assert find_data_files(tmp_path) == ([tmp_path / "train.jsonl"], [])
