@@ -16,7 +16,8 @@ try {
   const context = app.node.getAllContext();
   const config = loadAppConfig(context);
   const recipesDir = context[RECIPES_DIR_CONTEXT_KEY];
-  // the same schema + lint + memory-fit check as `npm run recipes`: synth refuses a recipe with an error.
+  // the same check as `npm run recipes` (schema, lint rules, memory fit): synth refuses exactly its errors, and the
+  // stacks build from its analysis without checks of their own (test/recipes/synth-agreement.test.ts).
   const recipes = loadValidatedRecipes(typeof recipesDir === 'string' ? recipesDir : 'recipes', config);
   // the deployed commit, recorded on every training job: `-c gitSha=$(git rev-parse HEAD)` or GIT_SHA.
   const gitSha = typeof context.gitSha === 'string' ? context.gitSha : process.env.GIT_SHA;

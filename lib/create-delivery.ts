@@ -4,9 +4,9 @@ import * as cdk from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AppConfig } from './config/app-config';
 import type { DeliveryStage } from './config/load-delivery-stages';
-import type { LoadedRecipe } from './config/load-recipes';
 import { ecrBaseImages } from './constructs/dockerfile-base-images';
 import { createStacks, type CreateStacksProps, type PlatformStacks } from './create-stacks';
+import type { AnalyzedRecipe } from './recipes/recipe-analysis';
 import { DeliveryStack } from './stacks/delivery-stack';
 import { DEFAULT_CODE_DIRECTORY } from './stacks/training-stack';
 
@@ -41,7 +41,7 @@ export interface CreateDeliveryProps {
   /** The stages in order, each with its config. */
   readonly stages: readonly DeliveryStage[];
   /** Validated recipes; every stage gets all of them. */
-  readonly recipes: readonly LoadedRecipe[];
+  readonly recipes: readonly AnalyzedRecipe[];
   /** Commit being deployed (the synth step sets GIT_SHA from the source). */
   readonly gitSha?: string;
   /** Training stack options that are not config (tests). */

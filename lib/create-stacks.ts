@@ -2,8 +2,8 @@ import * as cdk from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, type NagPack, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { AppConfig } from './config/app-config';
-import type { LoadedRecipe } from './config/load-recipes';
 import { stackName } from './config/naming';
+import type { AnalyzedRecipe } from './recipes/recipe-analysis';
 import { DataStack } from './stacks/data-stack';
 import { DeploymentStack } from './stacks/deployment-stack';
 import { NetworkStack } from './stacks/network-stack';
@@ -13,8 +13,8 @@ import { TrainingStack, type TrainingStackProps } from './stacks/training-stack'
 export interface CreateStacksProps {
   /** The validated deployment config. */
   readonly config: AppConfig;
-  /** The validated recipes, one pipeline each. */
-  readonly recipes: readonly LoadedRecipe[];
+  /** The validated recipes with their analysis (lib/recipes/report.ts `loadValidatedRecipes`), one pipeline each. */
+  readonly recipes: readonly AnalyzedRecipe[];
   /**
    * Commit of the checkout being deployed, recorded on every training job (read by bin/, never by a shell call).
    * @default 'unknown'

@@ -43,15 +43,6 @@ from pathlib import Path
 logger = logging.getLogger("sft")
 
 
-def make_parser():
-    from trl import ModelConfig, SFTConfig
-
-    from gpt_oss_train.args import FinetuneScriptArguments
-    from gpt_oss_train.recipe import RecipeParser
-
-    return RecipeParser((FinetuneScriptArguments, SFTConfig, ModelConfig))
-
-
 def last_complete_checkpoint(output_dir: str) -> str | None:
     """The newest `checkpoint-N` whose trainer_state.json (written last) exists, so a checkpoint cut short by a
     kill or an interrupted S3 sync is skipped rather than crashing the resume."""
@@ -270,6 +261,7 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stdout)
     for noisy in ("httpx", "urllib3", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    from gpt_oss_train.args import make_parser
     from gpt_oss_train.data import DataError
     from gpt_oss_train.recipe import RecipeError
 

@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config/app-config';
 import type { LoadedRecipe } from '../config/load-recipes';
 import type { RecipeDocument } from '../config/recipe-schema';
+import { requiredNumberValue } from '../config/recipe-values';
 import { analyzeRecipe } from '../recipes/recipe-analysis';
 import type { DatasetStats } from './dataset';
 import { formatCount, formatUsd } from './output';
@@ -44,8 +45,9 @@ export function estimateRunForData(
   const analysis = analyzeRecipe(withData, config);
   const run = analysis.run;
   if (!run || !analysis.model || !analysis.instance) return undefined;
-  const epochs = typeof doc.num_train_epochs === 'number' ? doc.num_train_epochs : 3;
-  const maxSteps = typeof doc.max_steps === 'number' && doc.max_steps > 0 ? doc.max_steps : undefined;
+  const epochs = requiredNumberValue(doc, 'num_train_epochs');
+  const steps = requiredNumberValue(doc, 'max_steps');
+  const maxSteps = steps > 0 ? steps : undefined;
   const schedule = maxSteps ? `${maxSteps} steps` : `${epochs} epoch${epochs === 1 ? '' : 's'}`;
   const notes = [
     `${formatUsd(run.price.usdPerHour)}/h per instance (${run.price.priceSource}, ${run.price.priceDate}` +

@@ -92,6 +92,12 @@ const trainingArgumentShape: Record<string, z.ZodType> = Object.fromEntries([
 const positiveInt = (what: string) =>
   z.number().int(`expected a whole number of ${what}`).positive(`expected a positive number of ${what}`);
 
+/** SageMaker's cap on a training job's MaxRuntimeInSeconds and MaxWaitTimeInSeconds: 28 days. */
+export const MAX_JOB_SECONDS = 2_419_200;
+
+/** Serving context length when a recipe sets no `platform.serving.max_model_len` (or no serving block). */
+export const DEFAULT_MAX_MODEL_LEN = 8192;
+
 export const DISTRIBUTIONS = ['single-gpu', 'ddp', 'zero3', 'zero3-offload'] as const;
 
 /** A SageMaker instance type name, e.g. `ml.p5.48xlarge` or `ml.p6-b200.48xlarge`. */
@@ -113,10 +119,10 @@ export const platformSchema = z
           .describe('accelerate config: single-gpu, ddp, zero3 (DeepSpeed ZeRO-3) or zero3-offload'),
         spot: z.boolean().default(false).describe('managed spot training (checkpoints sync to S3 and the job resumes)'),
         max_runtime_seconds: positiveInt('seconds')
-          .max(2419200, 'SageMaker allows at most 28 days (2419200 s)')
+          .max(MAX_JOB_SECONDS, `SageMaker allows at most 28 days (${MAX_JOB_SECONDS} s)`)
           .default(86400),
         max_wait_seconds: positiveInt('seconds')
-          .max(2419200)
+          .max(MAX_JOB_SECONDS)
           .optional()
           .describe('spot only: total time including waiting for capacity'),
         checkpoints: z.boolean().default(true).describe('sync /opt/ml/checkpoints to S3 so a restarted job resumes'),
@@ -155,7 +161,7 @@ export const platformSchema = z
       .object({
         instance_type: instanceType,
         tensor_parallel_degree: positiveInt('GPUs').optional().describe('default: all GPUs of the serving instance'),
-        max_model_len: positiveInt('tokens').default(8192),
+        max_model_len: positiveInt('tokens').default(DEFAULT_MAX_MODEL_LEN),
         image_uri: z.string().min(1).optional().describe('default: the vLLM SageMaker serving image'),
         min_instances: positiveInt('instances').default(1),
         max_instances: positiveInt('instances').default(1),

@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type NamingContext, resourcePrefix } from '../config/naming';
-import { SERVING_VARIANT_NAME } from './serving-plan';
+import { SERVING_VARIANT_NAME } from '../recipes/serving-plan';
 
 /** Props of {@link EndpointOperations}. */
 export interface EndpointOperationsProps {

@@ -10,7 +10,7 @@ import {
   FILE_DEPLOYMENT_LIST_ACTIONS,
   FILE_DEPLOYMENT_READ_ACTIONS,
   FILE_DEPLOYMENT_WRITE_ACTIONS,
-} from './training-perms';
+} from '../iam/training-perms';
 
 /** The role and log group shared by a stack's file deployments, with their exact grants. */
 export class FileDeploymentSupport extends Construct {

@@ -1,8 +1,8 @@
 import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { PIPELINE_TRAINING_JOB_ACTIONS } from '../iam/training-perms';
 import { acknowledgeGrantPolicy, acknowledgeWildcardResources } from './compliance';
-import { PIPELINE_TRAINING_JOB_ACTIONS } from './training-perms';
 import type { TrainingJobRole } from './training-role';
 
 /** Properties of a {@link PipelineExecutionRole}. */

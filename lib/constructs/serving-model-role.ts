@@ -4,7 +4,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { type NamingContext, resourcePrefix } from '../config/naming';
-import { acknowledgeGrantPolicy, acknowledgeWildcardResources } from './compliance';
 import {
   ECR_AUTH_ACTIONS,
   ECR_PULL_ACTIONS,
@@ -16,8 +15,9 @@ import {
   S3_MODEL_READ_ACTIONS,
   VPC_DESCRIBE_ACTIONS,
   VPC_ENI_ACTIONS,
-} from './deploy-perms';
-import type { ServingImage } from './serving-plan';
+} from '../iam/deploy-actions';
+import type { ServingImage } from '../recipes/serving-plan';
+import { acknowledgeGrantPolicy, acknowledgeWildcardResources } from './compliance';
 
 /** Props of {@link ServingModelRole}. */
 export interface ServingModelRoleProps {

@@ -9,11 +9,11 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { ARTIFACTS_LAYOUT } from '../config/artifacts-layout';
+import { KMS_VIA_S3_READ_ACTIONS, S3_BUCKET_LIST_ACTIONS, S3_OBJECT_READ_ACTIONS } from '../iam/perms';
+import type { ServingPlan } from '../recipes/serving-plan';
 import { acknowledgeWildcardResources } from './compliance';
-import { ARTIFACTS_LAYOUT } from './data/artifacts-layout';
-import { KMS_VIA_S3_READ_ACTIONS, S3_BUCKET_LIST_ACTIONS, S3_OBJECT_READ_ACTIONS } from './perms';
 import { PipelineFileDeployment } from './pipeline-file-deployment';
-import type { ServingPlan } from './serving-plan';
 
 /**
  * The per-recipe settings of the REGISTER and DEPLOY state machines, as one small JSON object per recipe in
@@ -25,6 +25,19 @@ import type { ServingPlan } from './serving-plan';
  * Everything the objects hold is plain data, free of CDK tokens, so tests upload exactly what the stack
  * deploys by calling {@link servingSettingsFiles} with the same plans.
  */
+
+/**
+ * The environment the training job sets, which REGISTER copies into the package's provenance metadata (the
+ * training-job contract).
+ */
+export interface ProvenanceEnvironment {
+  readonly RECIPE_NAME: string;
+  readonly RECIPE_HASH: string;
+  readonly GIT_SHA: string;
+  readonly DATASET_URI: string;
+  readonly MLFLOW_TRACKING_ARN: string;
+  readonly MLFLOW_EXPERIMENT_NAME: string;
+}
 
 /** What the REGISTER machine reads as `$.recipe`. */
 export interface RegisterSettings {
@@ -40,7 +53,7 @@ export interface RegisterSettings {
   readonly instanceTypes: readonly string[];
   readonly environment: Readonly<Record<string, string>>;
   /** What the training job sets (contract); defaults for a job that was started by hand without them. */
-  readonly defaultEnvironment: Readonly<Record<string, string>>;
+  readonly defaultEnvironment: ProvenanceEnvironment;
 }
 
 /** What the DEPLOY machine reads as `$.settings`. */

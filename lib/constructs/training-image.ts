@@ -4,14 +4,15 @@ import * as cdk from 'aws-cdk-lib';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { ECR_PULL_ACTIONS, ECR_TOKEN_ACTIONS } from './training-perms';
+import { ECR_PULL_ACTIONS, ECR_TOKEN_ACTIONS } from '../iam/training-perms';
+import { ECR_IMAGE_URI_FORMAT, parseEcrImageUri as parseEcrImage } from '../recipes/ecr-image';
 
 /**
  * The image a training job runs: the PyTorch training Deep Learning Container, an image built from a
  * directory (a CDK Docker image asset) or any URI. `bind` returns the URI and grants the job's role pull.
  */
 
-/** The PyTorch training DLC tag used by default (supported until 2027-01-21; reference/aws-facts.md §5.1). */
+/** The PyTorch training DLC tag used by default (patched until 2027-01-21; docs/facts/aws.md §1). */
 export const DEFAULT_PYTORCH_DLC_TAG = '2.10.0-gpu-py313-cu130-ubuntu22.04-sagemaker';
 
 /** The DLC registry account of each region that does not use 763104351884 (aws/deep-learning-containers). */
@@ -186,20 +187,17 @@ class UriImage extends TrainingImage {
   }
 }
 
-const ECR_IMAGE_URI =
-  /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9._/-]+)(?::[\w.-]+|@sha256:[0-9a-f]{64})$/;
-
 /**
  * Splits an ECR image URI (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>` or `@sha256:<digest>`).
- * Throws for anything else: SageMaker training jobs pull only from Amazon ECR.
+ * Throws for anything else: SageMaker training pulls only from ECR (the recipe check's training-image rule
+ * refuses a recipe with such an `image_uri` before any construct sees it).
  */
 export function parseEcrImageUri(imageUri: string): { account: string; region: string; repository: string } {
-  const match = ECR_IMAGE_URI.exec(imageUri);
-  if (!match) {
+  const image = parseEcrImage(imageUri);
+  if (!image) {
     throw new Error(
-      `"${imageUri}" is not an Amazon ECR image URI; SageMaker training pulls only from ECR: write ` +
-        '"<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>"',
+      `"${imageUri}" is not an Amazon ECR image URI; SageMaker training pulls only from ECR: write ${ECR_IMAGE_URI_FORMAT}`,
     );
   }
-  return { account: match[1], region: match[2], repository: match[3] };
+  return image;
 }

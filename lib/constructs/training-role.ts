@@ -4,8 +4,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledgeGrantPolicy, acknowledgeWildcardResources } from './compliance';
-import { grantObjectsRead, grantObjectsReadWrite } from './data/bucket-grants';
 import {
   KMS_CREATE_GRANT_ACTIONS,
   TRAINING_KMS_ACTIONS,
@@ -15,7 +13,9 @@ import {
   VPC_CREATE_ENI_ACTIONS,
   VPC_DESCRIBE_ACTIONS,
   VPC_MANAGE_ENI_ACTIONS,
-} from './training-perms';
+} from '../iam/training-perms';
+import { acknowledgeGrantPolicy, acknowledgeWildcardResources } from './compliance';
+import { grantObjectsRead, grantObjectsReadWrite } from './data/bucket-grants';
 
 /** Something that can grant MLflow logging (the platform's managed MLflow). */
 export interface IMlflowLogging {

@@ -1,6 +1,6 @@
 import type { LoadedRecipe } from '../config/load-recipes';
-import { RECIPE_FIELDS } from '../config/recipe-schema';
-import { DEFAULT_MODEL_REVISION, stagedModelPrefix } from '../config/staged-model';
+import { stringValue } from '../config/recipe-values';
+import { DEFAULT_MODEL_REVISION, HUB_REPO_ID, stagedModelPrefix } from '../config/staged-model';
 import type { PrimitiveType } from './expressions';
 
 /**
@@ -68,23 +68,16 @@ export const HUB_OFFLINE_ENVIRONMENT: Readonly<Record<string, string>> = {
   TRANSFORMERS_OFFLINE: '1',
 };
 
-function stringDefault(recipe: LoadedRecipe, key: string, fallback: string): string {
-  const value = (recipe.document as Record<string, unknown>)[key] ?? RECIPE_FIELDS[key]?.default;
-  return typeof value === 'string' && value !== '' ? value : fallback;
-}
-
-/** A Hub repo id: `name` or `owner/name` (letters, digits, `-`, `_`, `.`). */
-const HUB_REPO_ID = /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/;
-
-/** Where `stage-model` puts the recipe's base model: `s3://<artifacts>/base-models/<hub-id>/<revision>/`. */
+/**
+ * Where `stage-model` puts the recipe's base model: `s3://<artifacts>/base-models/<hub-id>/<revision>/`. A
+ * `model_name_or_path` that is no Hub id is the recipe check's `base-model-source` error, so synth never gets here
+ * with one.
+ */
 export function defaultBaseModelS3Uri(recipe: LoadedRecipe, artifactsBucketName: string): string {
-  const hubId = stringDefault(recipe, 'model_name_or_path', '');
+  const hubId = stringValue(recipe.document, 'model_name_or_path') ?? '';
   if (!HUB_REPO_ID.test(hubId)) {
-    throw new Error(
-      `${recipe.file}: model_name_or_path: found "${hubId}"; jobs read the base model stage-model copied from ` +
-        'a Hub repo to S3, so write the Hub id (e.g. openai/gpt-oss-20b)',
-    );
+    throw new Error(`${recipe.file}: model_name_or_path: found "${hubId}", not a Hub id (rule base-model-source)`);
   }
-  const revision = stringDefault(recipe, 'model_revision', DEFAULT_MODEL_REVISION);
+  const revision = stringValue(recipe.document, 'model_revision') || DEFAULT_MODEL_REVISION;
   return `s3://${artifactsBucketName}/${stagedModelPrefix(hubId, revision)}`;
 }

@@ -24,7 +24,7 @@ export interface DefinitionStep {
   readonly name: string;
   readonly type: string;
   readonly arguments: Json;
-  /** The condition steps and branches that lead to this one, e.g. `SelectCapacity.IfSteps`. */
+  /** The condition steps and branches that lead to this one, e.g. `SpotOrOnDemand.IfSteps`. */
   readonly branch: readonly string[];
 }
 

@@ -1,5 +1,6 @@
+import { ARTIFACT_KEYS, DATASET_KEYS } from '../config/artifacts-layout';
 import type { LoadedRecipe } from '../config/load-recipes';
-import { RECIPE_FIELDS } from '../config/recipe-schema';
+import { maxWaitSecondsOf, requiredNumberValue } from '../config/recipe-values';
 import { PipelineDefinition } from './definition';
 import { ExecutionVariable, Join, Parameter, type StringValue } from './expressions';
 import {
@@ -53,33 +54,6 @@ export const CHECKPOINT_LOCAL_PATH = '/opt/ml/checkpoints';
 /** The training-job contract's entrypoint: the launcher in the code channel. */
 export const CONTAINER_ENTRYPOINT: readonly string[] = ['python3', '/opt/ml/input/data/code/launch.py'];
 
-/**
- * Object key layout in the artifacts bucket (under the data stack's top-level prefixes `code/`, `pipelines/`,
- * `models/`, `checkpoints/`). Inputs are content-addressed; outputs are per recipe and per execution.
- */
-export const ARTIFACT_KEYS = {
-  /** Everything the jobs read as code or recipe channels. */
-  codeRoot: 'code/',
-  /** The training code, extracted, per content hash. */
-  code: (codeHash: string): string => `code/training/${codeHash}/`,
-  /** Recipe channels. */
-  recipesRoot: 'code/recipes/',
-  /** One recipe channel: exactly `<recipe>.yaml` under a per-content prefix. */
-  recipePrefix: (recipe: string, recipeHash: string): string => `code/recipes/${recipe}/${recipeHash}/`,
-  /** Pipeline definitions. */
-  pipelinesRoot: 'pipelines/',
-  /** One pipeline definition file. */
-  definition: (recipe: string, definitionHash: string): string => `pipelines/${recipe}/${definitionHash}.json`,
-  /** Model output. */
-  modelsRoot: 'models/',
-  /** One recipe's model output root; SageMaker adds `<job-name>/output/model/`. */
-  models: (recipe: string): string => `models/${recipe}/`,
-  /** Checkpoints. */
-  checkpointsRoot: 'checkpoints/',
-  /** One recipe's checkpoint root; each execution gets `<execution-id>/` below it. */
-  checkpoints: (recipe: string): string => `checkpoints/${recipe}/`,
-} as const;
-
 /** Values that exist only once the platform is deployed (tokens at synth, strings in tests). */
 export interface TrainingDeployValues {
   /** Execution role of the training job. */
@@ -127,9 +101,6 @@ export function hasLocalInstanceStorage(instanceType: string): boolean {
   return LOCAL_STORAGE_FAMILIES.test(instanceType);
 }
 
-/** SageMaker's cap on MaxRuntimeInSeconds / MaxWaitTimeInSeconds for a training job: 28 days. */
-const MAX_JOB_SECONDS = 2_419_200;
-
 /** Capacity errors (no instances available now) retry the whole step: 5 more tries over ~2.6 hours. */
 export const CAPACITY_RETRY_POLICY: RetryPolicy = {
   exceptionTypes: ['SageMaker.CAPACITY_ERROR'],
@@ -140,11 +111,6 @@ export const CAPACITY_RETRY_POLICY: RetryPolicy = {
 
 /** SageMaker-side internal errors restart the job itself, up to this many times. */
 export const JOB_INTERNAL_ERROR_RETRIES = 2;
-
-function numberDefault(recipe: LoadedRecipe, key: string, fallback: number): number {
-  const value = (recipe.document as Record<string, unknown>)[key] ?? RECIPE_FIELDS[key]?.default;
-  return typeof value === 'number' ? value : fallback;
-}
 
 function recipeError(recipe: LoadedRecipe, key: string, message: string): Error {
   return new Error(`${recipe.file}: ${key}: ${message}`);
@@ -161,7 +127,10 @@ function assertParameterTypes(parameters: readonly Parameter[]): void {
   }
 }
 
-/** Builds the pipeline definition of one recipe. */
+/**
+ * Builds the pipeline definition of one recipe that passed the recipe check (lib/recipes/report.ts): what
+ * the recipe could get wrong (e.g. a max wait below the max runtime) is a rule there, not a check here.
+ */
 export function buildTrainingPipeline(
   recipe: LoadedRecipe,
   values: TrainingDeployValues,
@@ -171,15 +140,6 @@ export function buildTrainingPipeline(
   const data = recipe.document.platform.data;
   const gate = recipe.document.platform.quality_gate;
 
-  const maxWait = training.max_wait_seconds ?? Math.min(2 * training.max_runtime_seconds, MAX_JOB_SECONDS);
-  if (maxWait < training.max_runtime_seconds) {
-    throw recipeError(
-      recipe,
-      'platform.training.max_wait_seconds',
-      `found ${maxWait}, below max_runtime_seconds ${training.max_runtime_seconds}; spot wait time includes the ` +
-        `run time, so write at least ${training.max_runtime_seconds}`,
-    );
-  }
   if (!Number.isInteger(options.volumeSizeGb) || options.volumeSizeGb < 1 || options.volumeSizeGb > 16384) {
     throw recipeError(recipe, 'platform.training.volume_size_gb', `found ${options.volumeSizeGb}; write 1 to 16384`);
   }
@@ -200,7 +160,7 @@ export function buildTrainingPipeline(
     description: 'Number of instances; more than 1 runs multi-node (platform.training.instance_count)',
   });
   const datasetS3Uri = Parameter.string(P.datasetS3Uri, {
-    defaultValue: data.s3_uri ?? `s3://${values.datasetsBucketName}/datasets/${recipe.name}/`,
+    defaultValue: data.s3_uri ?? `s3://${values.datasetsBucketName}/${DATASET_KEYS.recipe(recipe.name)}`,
     description: 'S3 prefix of the training data: JSONL, JSON or Parquet files (platform.data.s3_uri)',
   });
   const maxRuntime = Parameter.integer(P.maxRuntimeSeconds, {
@@ -212,15 +172,15 @@ export function buildTrainingPipeline(
     description: 'Managed spot training: cheaper, may wait for capacity and be interrupted; resumes from checkpoints',
   });
   const maxWaitSeconds = Parameter.integer(P.maxWaitSeconds, {
-    defaultValue: maxWait,
+    defaultValue: maxWaitSecondsOf(training),
     description: 'Spot only: total seconds including waiting for capacity; at least MaxRuntimeSeconds',
   });
   const numTrainEpochs = Parameter.float(P.numTrainEpochs, {
-    defaultValue: numberDefault(recipe, 'num_train_epochs', 3),
+    defaultValue: requiredNumberValue(recipe.document, 'num_train_epochs'),
     description: 'Training epochs (num_train_epochs); ignored when MaxSteps is above 0',
   });
   const maxSteps = Parameter.integer(P.maxSteps, {
-    defaultValue: numberDefault(recipe, 'max_steps', -1),
+    defaultValue: requiredNumberValue(recipe.document, 'max_steps'),
     description: 'Stop after this many optimizer steps (max_steps); -1 trains for NumTrainEpochs',
   });
   const baseModelSource = options.baseModelSource ?? 'staged';

@@ -1,131 +1,19 @@
+import { GPUS, type GpuSpec } from './gpu-catalog';
+
 /**
  * SageMaker instance types a recipe may name, with what the estimators and lint rules need: GPU model,
  * count, memory, architecture, EFA and an indicative hourly price.
  *
- * Sources and confidence (see reference/aws-facts.md §5.3–5.5):
+ * Sources and confidence (docs/facts/aws.md §3–§4):
  * - `training` / `hosting`: membership of botocore's `TrainingInstanceType` / `ProductionVariantInstanceType`
  *   enums (a test checks every entry against the installed botocore service model).
- * - GPU counts and nominal memory: the instance table in reference/aws-facts.md §5.4 for p4d/p4de/p5/p5en/g6e/g5;
+ * - GPU counts and nominal memory: the instance table in docs/facts/aws.md §3 for p4d/p4de/p5/p5en/g6e/g5;
  *   the rest are the published hardware specs (**unverified** here).
  * - `memoryGiB`: the capacity the CUDA driver reports (nvidia-smi "total"), below the nominal figure for GDDR
  *   parts; vendor-tool figures, **unverified** on SageMaker.
  * - Prices: **indicative and unverified**; each entry carries `priceSource` and `priceDate`. Override them per
  *   deployment with the app config's `prices` map (USD per instance-hour).
  */
-
-export type GpuArchitecture = 'Volta' | 'Turing' | 'Ampere' | 'Ada' | 'Hopper' | 'Blackwell';
-
-export interface GpuSpec {
-  readonly model: string;
-  readonly architecture: GpuArchitecture;
-  /** Marketing capacity, GB. */
-  readonly nominalMemoryGB: number;
-  /** Capacity the CUDA driver reports, GiB: what a process can allocate into (before CUDA's own context). */
-  readonly memoryGiB: number;
-  /** bfloat16 tensor-core support (Ampere and newer). */
-  readonly bf16: boolean;
-  /**
-   * Training tokens/s relative to one H100 on this platform's stack (eager attention, transformers MoE, bf16).
-   * An assumption from the GPUs' relative dense-bf16 throughput and memory bandwidth, not a measurement.
-   */
-  readonly relativeTrainingThroughput: number;
-}
-
-/** FlashAttention-3 kernels run only on Hopper (sm_90); reference/seed-and-training.md §3.4. */
-export function supportsFlashAttention3(gpu: GpuSpec): boolean {
-  return gpu.architecture === 'Hopper';
-}
-
-export const GPUS = {
-  V100_16: {
-    model: 'NVIDIA V100 16GB',
-    architecture: 'Volta',
-    nominalMemoryGB: 16,
-    memoryGiB: 15.8,
-    bf16: false,
-    relativeTrainingThroughput: 0.1,
-  },
-  V100_32: {
-    model: 'NVIDIA V100 32GB',
-    architecture: 'Volta',
-    nominalMemoryGB: 32,
-    memoryGiB: 31.7,
-    bf16: false,
-    relativeTrainingThroughput: 0.1,
-  },
-  T4: {
-    model: 'NVIDIA T4',
-    architecture: 'Turing',
-    nominalMemoryGB: 16,
-    memoryGiB: 15.0,
-    bf16: false,
-    relativeTrainingThroughput: 0.05,
-  },
-  A10G: {
-    model: 'NVIDIA A10G',
-    architecture: 'Ampere',
-    nominalMemoryGB: 24,
-    memoryGiB: 22.5,
-    bf16: true,
-    relativeTrainingThroughput: 0.12,
-  },
-  L4: {
-    model: 'NVIDIA L4',
-    architecture: 'Ada',
-    nominalMemoryGB: 24,
-    memoryGiB: 22.5,
-    bf16: true,
-    relativeTrainingThroughput: 0.1,
-  },
-  L40S: {
-    model: 'NVIDIA L40S',
-    architecture: 'Ada',
-    nominalMemoryGB: 48,
-    memoryGiB: 45.0,
-    bf16: true,
-    relativeTrainingThroughput: 0.3,
-  },
-  A100_40: {
-    model: 'NVIDIA A100 40GB',
-    architecture: 'Ampere',
-    nominalMemoryGB: 40,
-    memoryGiB: 40.0,
-    bf16: true,
-    relativeTrainingThroughput: 0.45,
-  },
-  A100_80: {
-    model: 'NVIDIA A100 80GB',
-    architecture: 'Ampere',
-    nominalMemoryGB: 80,
-    memoryGiB: 80.0,
-    bf16: true,
-    relativeTrainingThroughput: 0.5,
-  },
-  H100: {
-    model: 'NVIDIA H100 80GB',
-    architecture: 'Hopper',
-    nominalMemoryGB: 80,
-    memoryGiB: 79.6,
-    bf16: true,
-    relativeTrainingThroughput: 1.0,
-  },
-  H200: {
-    model: 'NVIDIA H200 141GB',
-    architecture: 'Hopper',
-    nominalMemoryGB: 141,
-    memoryGiB: 140.4,
-    bf16: true,
-    relativeTrainingThroughput: 1.15,
-  },
-  B200: {
-    model: 'NVIDIA B200',
-    architecture: 'Blackwell',
-    nominalMemoryGB: 180,
-    memoryGiB: 179.0,
-    bf16: true,
-    relativeTrainingThroughput: 1.8,
-  },
-} as const satisfies Record<string, GpuSpec>;
 
 export type AcceleratorKind = 'nvidia-gpu' | 'cpu' | 'trainium' | 'inferentia';
 
@@ -161,10 +49,10 @@ export interface InstanceSpec {
 }
 
 const REFERENCE_PRICE =
-  'reference/aws-facts.md §5.5: third-party code comment citing the AWS Price List API (SageMaker training, ' +
+  'docs/facts/aws.md §4: third-party code comment citing the AWS Price List API (SageMaker training, ' +
   'us-west-2; us-east-1 assumed equal)';
 const EC2_DERIVED =
-  'derived: EC2 on-demand us-east-1 after the June 2025 cut (reference/aws-facts.md §5.5) × 1.15, the ' +
+  'derived: EC2 on-demand us-east-1 after the June 2025 cut (docs/facts/aws.md §4) × 1.15, the ' +
   'SageMaker/EC2 ratio of ml.p5.48xlarge';
 const RECALLED_G =
   'recalled SageMaker training on-demand price, us-east-1 (≈ 1.4 × EC2 on-demand); no primary source checked';
@@ -467,13 +355,21 @@ export function instancePrice(instance: InstanceSpec, overrides: Readonly<Record
   return instance.price;
 }
 
-/** GPU training instance types, cheapest first (by the given prices), for suggestions. */
-export function gpuTrainingInstancesByPrice(overrides: Readonly<Record<string, number>> = {}): InstanceSpec[] {
+/** The catalog's instance types that pass `accept`, cheapest first (by the given prices), for suggestions. */
+export function instancesByPrice(
+  accept: (instance: InstanceSpec) => boolean,
+  overrides: Readonly<Record<string, number>> = {},
+): InstanceSpec[] {
   return Object.values(INSTANCE_CATALOG)
-    .filter(isGpuTrainingInstance)
+    .filter(accept)
     .sort(
       (a, b) =>
         instancePrice(a, overrides).usdPerHour - instancePrice(b, overrides).usdPerHour ||
         a.instanceType.localeCompare(b.instanceType),
     );
+}
+
+/** GPU training instance types, cheapest first (by the given prices), for suggestions. */
+export function gpuTrainingInstancesByPrice(overrides: Readonly<Record<string, number>> = {}): InstanceSpec[] {
+  return instancesByPrice(isGpuTrainingInstance, overrides);
 }

@@ -9,7 +9,7 @@ import { type GptOssModelSpec, type ModelParameter, modelParameters, parameterCo
  *   a 3-D expert tensor `[experts, in, out]` gets LoRA A `[r·experts, in]` and B `[out, r·experts]`
  *   (peft `ParamWrapper.update_layer`).
  * - `lora_modules_to_save` name modules (trained in full, with a copy); expert tensors are parameters, so they
- *   match nothing there (reference/seed-and-training.md §1.4 defect b).
+ *   match nothing there (docs/facts/training.md §1, defect b).
  */
 
 export interface ModelModule {

@@ -1,6 +1,6 @@
 /**
  * Architecture facts of the models this platform fine-tunes, keyed by Hugging Face hub id. The numbers are
- * the models' published `config.json` values (reference/seed-and-training.md §4.1: the `GptOssConfig`
+ * the models' published `config.json` values (docs/facts/training.md §3: the `GptOssConfig`
  * defaults are gpt-oss-120b's; gpt-oss-20b has 24 layers and 32 experts); parameter counts are computed
  * from them, so the estimators never depend on a rounded headline figure.
  */
@@ -26,7 +26,7 @@ export interface GptOssModelSpec {
   readonly publishedTotalParams: number;
   /** Parameters used per token (4 of the experts plus everything else), as published. */
   readonly publishedActiveParams: number;
-  /** Size of the MXFP4 checkpoint on the hub, GB (reference/aws-facts.md §5.3, approximate). */
+  /** Size of the MXFP4 checkpoint on the hub, GB (docs/facts/aws.md §2, approximate). */
   readonly mxfp4CheckpointGB: number;
 }
 

@@ -1,11 +1,20 @@
 import type { AppConfig } from '../config/app-config';
+import type { LoadedRecipe } from '../config/load-recipes';
 import type { PlatformBlock, RecipeDocument } from '../config/recipe-schema';
+import {
+  booleanValue,
+  bytesPerWeight,
+  modelDtype,
+  numberValue,
+  requiredNumberValue,
+  stringListValue,
+  stringValue,
+} from '../config/recipe-values';
 import {
   findInstance,
   gpuTrainingInstancesByPrice,
   type InstanceSpec,
   instancePrice,
-  isGpuHostingInstance,
   isGpuTrainingInstance,
   type PriceQuote,
 } from './instance-catalog';
@@ -19,9 +28,8 @@ import {
   type TrainingShape,
 } from './memory-estimator';
 import { type GptOssModelSpec, resolveModel } from './model-catalog';
-import { booleanValue, bytesPerWeight, modelDtype, numberValue, stringListValue, stringValue } from './recipe-values';
 import { estimateRun, type RunEstimate, trainingTokens } from './run-estimator';
-import { estimateServingMemory, type ServingEstimate } from './serving-estimator';
+import { resolveServingTarget, type ServingTarget } from './serving-target';
 
 /**
  * Everything the lint rules and the report derive from one recipe: resolved model and instances, what LoRA
@@ -36,7 +44,6 @@ export type MethodLabel = 'full' | 'LoRA attn' | 'LoRA attn+experts' | 'LoRA exp
 export interface RecipeAnalysis {
   readonly model?: GptOssModelSpec;
   readonly instance?: InstanceSpec;
-  readonly servingInstance?: InstanceSpec;
   readonly method: MethodLabel;
   readonly lora?: LoraResolution;
   readonly worldSize: number;
@@ -46,7 +53,13 @@ export interface RecipeAnalysis {
   readonly availableGiB?: number;
   readonly price?: PriceQuote;
   readonly run?: RunEstimate;
-  readonly serving?: ServingEstimate;
+  /** Where the model is served: the recipe's serving block, or the derived default. */
+  readonly serving: ServingTarget;
+}
+
+/** A recipe with its analysis: what the stacks build from (the serving plan reads `analysis.serving`). */
+export interface AnalyzedRecipe extends LoadedRecipe {
+  readonly analysis: RecipeAnalysis;
 }
 
 export function shardingOf(distribution: PlatformBlock['training']['distribution']): Sharding {
@@ -199,8 +212,8 @@ export function analyzeRecipe(doc: RecipeDocument, config: Pick<AppConfig, 'pric
       examples: data.examples,
       avgTokensPerExample: data.avg_tokens_per_example,
       evalSplit: numberValue(doc, 'eval_split_size') ?? 0,
-      epochs: numberValue(doc, 'num_train_epochs') ?? 3,
-      maxSteps: numberValue(doc, 'max_steps') ?? -1,
+      epochs: requiredNumberValue(doc, 'num_train_epochs'),
+      maxSteps: requiredNumberValue(doc, 'max_steps'),
       maxLength: shape.seqLen,
       packing: booleanValue(doc, 'packing') === true,
       globalBatch: shape.microBatch * (numberValue(doc, 'gradient_accumulation_steps') ?? 1) * worldSize,
@@ -219,22 +232,9 @@ export function analyzeRecipe(doc: RecipeDocument, config: Pick<AppConfig, 'pric
     });
   }
 
-  let servingInstance: InstanceSpec | undefined;
-  let serving: ServingEstimate | undefined;
-  const servingBlock = doc.platform.serving;
-  if (servingBlock) {
-    const s = findInstance(servingBlock.instance_type);
-    servingInstance = s && isGpuHostingInstance(s) ? s : undefined;
-    if (model && servingInstance) {
-      const tp = servingBlock.tensor_parallel_degree ?? servingInstance.gpuCount;
-      serving = estimateServingMemory(model, servingInstance, tp, servingBlock.max_model_len);
-    }
-  }
-
   return {
     model,
     instance,
-    servingInstance,
     method,
     lora,
     worldSize,
@@ -243,6 +243,11 @@ export function analyzeRecipe(doc: RecipeDocument, config: Pick<AppConfig, 'pric
     availableGiB: instance?.gpu?.memoryGiB,
     price,
     run,
-    serving,
+    serving: resolveServingTarget(doc, model, config.prices),
   };
+}
+
+/** A loaded recipe with its analysis (what `loadValidatedRecipes` returns, without the lint verdict). */
+export function analyzeLoadedRecipe(recipe: LoadedRecipe, config: Pick<AppConfig, 'prices'>): AnalyzedRecipe {
+  return { ...recipe, analysis: analyzeRecipe(recipe.document, config) };
 }

@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import type { AppConfig } from '../config/app-config';
 import { ConfigError } from '../config/errors';
-import type { LoadedRecipe } from '../config/load-recipes';
 import { listRecipeFiles } from '../config/load-recipes';
 import { countLevels, type Finding, formatFinding } from './findings';
 import { GiB, ESTIMATOR_ASSUMPTIONS } from './memory-estimator';
-import type { RecipeAnalysis } from './recipe-analysis';
+import type { AnalyzedRecipe, RecipeAnalysis } from './recipe-analysis';
 import { RUN_ASSUMPTIONS } from './run-estimator';
 import { SERVING_ASSUMPTIONS } from './serving-estimator';
 import {
@@ -46,16 +45,15 @@ export function buildRecipeReport(dir: string, config: ReportConfig, options: Va
   return { dir, recipes, ok: recipes.every((r) => r.valid) };
 }
 
-/** A recipe that passed the schema and every error-level rule, with its warnings and estimates. */
-export interface ValidatedRecipe extends LoadedRecipe {
+/** A recipe that passed the schema and every error-level rule, with its warnings and its analysis. */
+export interface ValidatedRecipe extends AnalyzedRecipe {
   readonly warnings: readonly Finding[];
-  readonly analysis: RecipeAnalysis;
 }
 
 /**
- * Loads and checks every recipe in `dir` and returns them, or throws one {@link ConfigError} listing every
- * problem of every file (schema and lint errors; warnings do not block). `cdk synth` uses this so that an
- * invalid recipe never becomes a pipeline.
+ * Loads and checks every recipe in `dir` and returns them with their analysis, or throws one {@link ConfigError}
+ * listing every problem of every file (schema and lint errors; warnings do not block). `cdk synth` uses this so
+ * that an invalid recipe never becomes a pipeline, and the stacks build from the returned analysis.
  */
 export function loadValidatedRecipes(
   dir: string,
@@ -150,10 +148,10 @@ function details(r: RecipeValidation): string[] {
         `$${a.run.price.usdPerHour.toFixed(2)}/h (${a.run.price.priceSource}, ${a.run.price.priceDate})`,
     );
   }
-  if (a.serving && a.servingInstance) {
-    const s = a.serving;
+  const { estimate: s, instance: servingInstance, fromRecipe } = a.serving;
+  if (s && servingInstance) {
     lines.push(
-      `  serving on ${a.servingInstance.instanceType} (TP ${s.tensorParallelDegree}): ` +
+      `  serving on ${servingInstance.instanceType}${fromRecipe ? '' : ' (derived: no platform.serving)'} (TP ${s.tensorParallelDegree}): ` +
         `${(s.requiredPerGpuBytes / GiB).toFixed(1)} GiB/GPU needed of ${(s.vllmBudgetBytes / GiB).toFixed(1)} GiB vLLM budget`,
     );
   }

@@ -1,11 +1,12 @@
-import type { GpuSpec, PriceQuote } from './instance-catalog';
+import type { GpuSpec } from './gpu-catalog';
+import type { PriceQuote } from './instance-catalog';
 import type { Sharding } from './memory-estimator';
 import { type GptOssModelSpec, MODEL_CATALOG } from './model-catalog';
 
 /**
  * Run time and cost of one training run, from the token count and a throughput assumption calibrated to one
  * published point: the OpenAI cookbook's gpt-oss-20b LoRA on 1×H100 takes about 18 min for 1000 examples and
- * 1 epoch (reference/seed-and-training.md §6.3). Everything else is scaled from there by stated factors.
+ * 1 epoch (docs/facts/training.md §5). Everything else is scaled from there by stated factors.
  */
 
 export const RUN_CONSTANTS = {

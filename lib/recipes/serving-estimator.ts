@@ -13,7 +13,7 @@ export const SERVING_CONSTANTS = {
   gpuMemoryUtilization: 0.9,
   /** CUDA context, CUDA graphs, sampler and activation buffers of the vLLM worker. */
   runtimeOverheadBytes: 2 * GiB,
-  /** Merged LoRA output is bf16 (reference/aws-facts.md §5.2: ~42 GB for 20B, ~234 GB for 120B). */
+  /** Merged LoRA output is bf16 (docs/facts/aws.md §2: ~42 GB for 20B, ~234 GB for 120B). */
   weightBytes: 2,
 } as const;
 

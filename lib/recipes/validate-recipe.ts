@@ -5,8 +5,9 @@ import { formatZodIssues } from '../config/errors';
 import { type LoadedRecipe, readRecipeSource } from '../config/load-recipes';
 import { PLATFORM_KEY, type RecipeDocument, recipeSchema, TRAINING_LIBRARY_VERSIONS } from '../config/recipe-schema';
 import type { Finding } from './findings';
-import { KEYS_EXPLAINED_BY_LINT, LINT_RULES, type LintContext } from './lint-rules';
 import { analyzeRecipe, type RecipeAnalysis } from './recipe-analysis';
+import { KEYS_EXPLAINED_BY_LINT, LINT_RULES } from './rules';
+import type { LintContext } from './rules/rule-support';
 
 /**
  * Validates one recipe file end to end: YAML syntax, the schema, then every lint rule. Problems are collected,

@@ -4,8 +4,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../config/app-config';
+import { ARTIFACTS_LAYOUT } from '../config/artifacts-layout';
 import { resourcePrefix } from '../config/naming';
-import { ARTIFACTS_LAYOUT } from '../constructs/data/artifacts-layout';
 import { grantObjectsRead, grantObjectsReadWrite } from '../constructs/data/bucket-grants';
 import { SecureBucket } from '../constructs/data/secure-bucket';
 

@@ -8,23 +8,23 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../config/app-config';
-import type { LoadedRecipe } from '../config/load-recipes';
+import { ARTIFACTS_LAYOUT } from '../config/artifacts-layout';
 import { resourcePrefix } from '../config/naming';
-import { ARTIFACTS_LAYOUT } from '../constructs/data/artifacts-layout';
-import { DeployModel, type EndpointAlarmSettings } from '../constructs/deploy-model';
+import { DeployModel, type EndpointAlarmSettings } from '../constructs/deploy/deploy-model';
 import { EndpointOperations } from '../constructs/endpoint-operations';
-import { RegisterModel } from '../constructs/register-model';
+import { RegisterModel } from '../constructs/register/register-model';
 import { ServingModelRole } from '../constructs/serving-model-role';
-import { planServing, type ServingPlan } from '../constructs/serving-plan';
 import { ServingSettings } from '../constructs/serving-settings';
-
-/** Key prefix of endpoint data capture in the artifacts bucket. */
-export const DATA_CAPTURE_PREFIX = 'data-capture/';
+import type { AnalyzedRecipe } from '../recipes/recipe-analysis';
+import { planServing, type ServingPlan } from '../recipes/serving-plan';
 
 export interface DeploymentStackProps extends cdk.StackProps {
   readonly config: AppConfig;
-  /** Every recipe: each gets a model package group (training stack), an endpoint name and serving settings. */
-  readonly recipes: readonly LoadedRecipe[];
+  /**
+   * Every recipe with its analysis (lib/recipes/report.ts `loadValidatedRecipes`): each gets a model package
+   * group (training stack), an endpoint name and serving settings from its serving plan.
+   */
+  readonly recipes: readonly AnalyzedRecipe[];
   /** The platform key: encrypts the state machines' log groups and the data capture. */
   readonly key: kms.IKey;
   /**
@@ -81,9 +81,6 @@ export class DeploymentStack extends cdk.Stack {
     const { config } = props;
     const prefix = resourcePrefix(config);
     this.plans = props.recipes.map((recipe) => planServing(recipe, config));
-    for (const plan of this.plans) {
-      for (const warning of plan.warnings) cdk.Annotations.of(this).addWarningV2('gptoss:serving-unchecked', warning);
-    }
 
     // its own key: CloudWatch alarms publish to the topic, and the platform key's policy does not admit them.
     const topicKey = new kms.Key(this, 'NotificationsKey', {
@@ -147,7 +144,7 @@ export class DeploymentStack extends cdk.Stack {
       naming: config,
       artifactsBucket: props.artifactsBucket,
       modelsPrefix: ARTIFACTS_LAYOUT.models,
-      dataCapturePrefix: DATA_CAPTURE_PREFIX,
+      dataCapturePrefix: ARTIFACTS_LAYOUT.dataCapture,
       images: this.plans.map((p) => p.image),
       subnets: props.subnets,
       securityGroup: this.servingSecurityGroup,
@@ -171,7 +168,7 @@ export class DeploymentStack extends cdk.Stack {
       logKey: props.key,
       modelRole: this.modelRole,
       artifactsBucket: props.artifactsBucket,
-      dataCapturePrefix: DATA_CAPTURE_PREFIX,
+      dataCapturePrefix: ARTIFACTS_LAYOUT.dataCapture,
       subnets: props.subnets,
       securityGroup: this.servingSecurityGroup,
       alarms: props.alarms,

@@ -5,11 +5,12 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../config/app-config';
+import { ARTIFACTS_LAYOUT } from '../config/artifacts-layout';
 import { resourcePrefix } from '../config/naming';
 import { acknowledgeWildcardResources } from '../constructs/compliance';
-import { ARTIFACTS_LAYOUT } from '../constructs/data/artifacts-layout';
 import { grantObjectsRead } from '../constructs/data/bucket-grants';
 import { type IMlflow, ManagedMlflow } from '../constructs/mlflow/managed-mlflow';
+import { StudioDomain } from '../constructs/studio/studio-domain';
 import {
   MODEL_PACKAGE_READ_ACTIONS,
   PIPELINE_EXECUTION_ACTIONS,
@@ -17,8 +18,7 @@ import {
   SAGEMAKER_LIST_ACTIONS,
   TRAINING_JOB_READ_ACTIONS,
   TRAINING_LOG_READ_ACTIONS,
-} from '../constructs/perms';
-import { StudioDomain } from '../constructs/studio/studio-domain';
+} from '../iam/perms';
 
 export interface StudioStackProps extends cdk.StackProps {
   readonly config: AppConfig;

@@ -9,14 +9,15 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import type { Construct } from 'constructs';
 import { type AppConfig, hasInternetEgress } from '../config/app-config';
+import { ARTIFACT_KEYS, ARTIFACTS_LAYOUT } from '../config/artifacts-layout';
+import { ConfigError } from '../config/errors';
 import type { LoadedRecipe } from '../config/load-recipes';
-import { ARTIFACTS_LAYOUT } from '../constructs/data/artifacts-layout';
 import { PipelineFileDeployment } from '../constructs/pipeline-file-deployment';
 import { PipelineExecutionRole } from '../constructs/pipeline-role';
 import { CODE_ASSET_EXCLUDES, TrainingImage } from '../constructs/training-image';
 import { TrainingPipeline } from '../constructs/training-pipeline';
 import { type IMlflowLogging, parseS3Uri, TrainingJobRole } from '../constructs/training-role';
-import { ARTIFACT_KEYS, type BaseModelSource, type MetricDefinition, type TrainingDeployValues } from '../pipeline';
+import type { BaseModelSource, MetricDefinition, TrainingDeployValues } from '../pipeline';
 import { estimateVolumeSizeGb } from '../recipes/volume-estimator';
 
 /** The repository's training code (the `code` channel and, with a Dockerfile, the image build context). */
@@ -218,11 +219,12 @@ export class TrainingStack extends cdk.Stack {
     for (const shard of [...byShard.keys()].sort((a, b) => a - b)) {
       const recipes = byShard.get(shard) ?? [];
       if (recipes.length > MAX_RECIPES_PER_SHARD) {
-        throw new Error(
+        // the number of recipe files is user input: a ConfigError (message, no stack trace), not a bug.
+        throw new ConfigError('(recipes)', [
           `pipelines nested stack ${shard} would hold ${recipes.length} recipes, more than ${MAX_RECIPES_PER_SHARD} ` +
             `(80% of CloudFormation's ${CFN_RESOURCE_LIMIT} resources or 1 MB); raise pipelineShards (now ${shardCount}) ` +
             'and deploy it once with every pipeline removed, since pipelines cannot move between stacks in place',
-        );
+        ]);
       }
       const nested = new PipelinesNestedStack(this, `Pipelines${shard}`, {
         description: `${config.namePrefix} ${config.stage}: recipe pipelines, shard ${shard} of ${shardCount}`,

@@ -20,6 +20,7 @@ import { appConfigSchema } from '../../lib/config/app-config';
 import { parseOrThrow } from '../../lib/config/errors';
 import { listRecipeFiles, loadRecipe } from '../../lib/config/load-recipes';
 import { compliancePacks, createStacks } from '../../lib/create-stacks';
+import { analyzeLoadedRecipe } from '../../lib/recipes/recipe-analysis';
 import { DEFAULT_CODE_DIRECTORY } from '../../lib/stacks/training-stack';
 import { appContext } from '../support/template';
 
@@ -77,10 +78,10 @@ function runOnce(n: number, nag: boolean): RunResult {
   }
   try {
     const t0 = performance.now();
-    const recipes = listRecipeFiles(recipesDir).map((f) => loadRecipe(f));
+    const config = parseOrThrow(appConfigSchema, {}, 'benchmark config');
+    const recipes = listRecipeFiles(recipesDir).map((f) => analyzeLoadedRecipe(loadRecipe(f), config));
     const t1 = performance.now();
     const app = new cdk.App({ context: appContext(), outdir: path.join(work, 'cdk.out') });
-    const config = parseOrThrow(appConfigSchema, {}, 'benchmark config');
     createStacks(app, { config, recipes, gitSha: 'bench', training: { metricDefinitionsFile } });
     if (nag) cdk.Validations.of(app).addPlugins(...compliancePacks());
     const t2 = performance.now();

@@ -3,9 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CONFIG_FILE_CONTEXT_KEY, loadAppConfig, readCdkJsonContext } from '../../lib/config/load-app-config';
-import { type LoadedRecipe, loadRecipe } from '../../lib/config/load-recipes';
+import { loadRecipe } from '../../lib/config/load-recipes';
+import { type AnalyzedRecipe, analyzeLoadedRecipe } from '../../lib/recipes/recipe-analysis';
 import { REPO_ROOT } from '../support/python-tools';
-import { loadRecipesFrom, REPO_RECIPES_DIR, synthApp } from '../support/template';
+import { loadRecipesFrom, REPO_RECIPES_DIR, synthApp, testConfig } from '../support/template';
 
 type Obj = Record<string, unknown>;
 interface Resource {
@@ -16,7 +17,7 @@ interface Resource {
 }
 
 /** Pipelines and model package groups of one stage's training stack (its nested stacks), by name. */
-function recipeResources(recipes: readonly LoadedRecipe[]) {
+function recipeResources(recipes: readonly AnalyzedRecipe[]) {
   // the dev stage exactly as the pipeline (and `cdk deploy -c configFile=stages/dev.yaml`) builds it
   const config = loadAppConfig(
     { ...readCdkJsonContext(REPO_ROOT), [CONFIG_FILE_CONTEXT_KEY]: 'stages/dev.yaml' },
@@ -47,7 +48,7 @@ describe("a recipe's lifecycle in a stage", () => {
   const removed = base[base.length - 1];
   // WHEN each set is synthesized
   const before = recipeResources(base);
-  const withNew = recipeResources([...base, loadRecipe(newFile)]);
+  const withNew = recipeResources([...base, analyzeLoadedRecipe(loadRecipe(newFile), testConfig())]);
   const withoutOne = recipeResources(base.slice(0, -1));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

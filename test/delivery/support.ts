@@ -2,8 +2,8 @@ import * as cdk from 'aws-cdk-lib';
 import type { AppConfig } from '../../lib/config/app-config';
 import { CONFIG_FILE_CONTEXT_KEY, loadAppConfig, readCdkJsonContext } from '../../lib/config/load-app-config';
 import { type DeliveryStage, loadDeliveryStages } from '../../lib/config/load-delivery-stages';
-import type { LoadedRecipe } from '../../lib/config/load-recipes';
 import { createDelivery, type Delivery } from '../../lib/create-delivery';
+import type { AnalyzedRecipe } from '../../lib/recipes/recipe-analysis';
 import { REPO_ROOT } from '../support/python-tools';
 import { appContext, loadRecipesFrom, REPO_RECIPES_DIR, templatesOf, type TemplateJson } from '../support/template';
 
@@ -27,7 +27,7 @@ export interface SynthesizedDelivery {
  * offline, without asset bundling and without the cdk-nag plugins (the tests run the packs explicitly).
  */
 export function synthDelivery(
-  options: { recipes?: readonly LoadedRecipe[]; gitSha?: string } = {},
+  options: { recipes?: readonly AnalyzedRecipe[]; gitSha?: string } = {},
 ): SynthesizedDelivery {
   const context = { ...readCdkJsonContext(REPO_ROOT), [CONFIG_FILE_CONTEXT_KEY]: DELIVERY_CONFIG_FILE };
   const config = loadAppConfig(context, REPO_ROOT);

@@ -18,7 +18,7 @@ import {
   UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { ServingPlan } from '../../lib/constructs/serving-plan';
+import type { ServingPlan } from '../../lib/recipes/serving-plan';
 import { formatInvalid, validateRequests } from '../support/botocore-shapes';
 import { startMotoServer, type MotoServer } from '../support/moto-server';
 import {

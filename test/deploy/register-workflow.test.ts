@@ -3,7 +3,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DescribeModelPackageCommand, ListModelPackagesCommand } from '@aws-sdk/client-sagemaker';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import { loadRecipe } from '../../lib/config/load-recipes';
 import { formatInvalid, validateRequests } from '../support/botocore-shapes';
 import { startMotoServer, type MotoServer } from '../support/moto-server';
 import {
@@ -15,6 +14,7 @@ import {
   taskStates,
 } from '../support/sfn-local';
 import {
+  analyzedRecipe,
   buildDeploymentStack,
   createGroup,
   createNotificationInbox,
@@ -369,7 +369,7 @@ test('a recipe with its own serving image registers the package with that image'
     path.join(dir, 'sft-lora-20b.yaml'),
     source.replace('  serving:\n', `  serving:\n    image_uri: ${image}\n`),
   );
-  const custom = buildDeploymentStack({ recipes: [loadRecipe(path.join(dir, 'sft-lora-20b.yaml'), dir)] });
+  const custom = buildDeploymentStack({ recipes: [analyzedRecipe(path.join(dir, 'sft-lora-20b.yaml'), dir)] });
   fs.rmSync(dir, { recursive: true, force: true });
   await moto.reset();
   await uploadServingSettings(moto.endpoint, custom);

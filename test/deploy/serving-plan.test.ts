@@ -1,45 +1,33 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError } from '../../lib/config/errors';
-import { type LoadedRecipe, loadRecipe } from '../../lib/config/load-recipes';
-import {
-  cheapestServingInstances,
-  DEFAULT_VLLM_IMAGE,
-  planServing,
-  servingImageUri,
-} from '../../lib/constructs/serving-plan';
+import { formatFinding } from '../../lib/recipes/findings';
 import { instancePrice } from '../../lib/recipes/instance-catalog';
 import { MODEL_CATALOG } from '../../lib/recipes/model-catalog';
+import type { AnalyzedRecipe } from '../../lib/recipes/recipe-analysis';
 import { estimateServingMemory } from '../../lib/recipes/serving-estimator';
+import { DEFAULT_VLLM_IMAGE, planServing, servingImageUri } from '../../lib/recipes/serving-plan';
+import { cheapestServingInstances } from '../../lib/recipes/serving-target';
+import { validateRecipeFile } from '../../lib/recipes/validate-recipe';
 import { testConfig } from '../support/template';
+import { analyzedRecipe } from './support';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'serving-plan-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-/** Loads a recipe through the real loader from YAML text. */
-function recipe(name: string, model: string, platform: string): LoadedRecipe {
+/** Loads and analyses a recipe through the real loader from YAML text. */
+function recipe(name: string, model: string, platform: string): AnalyzedRecipe {
   const file = path.join(dir, `${name}.yaml`);
   fs.writeFileSync(
     file,
     `model_name_or_path: ${model}\nuse_peft: true\nplatform:\n  training:\n    instance_type: ml.p5.48xlarge\n${platform}`,
   );
-  return loadRecipe(file, dir);
+  return analyzedRecipe(file, dir);
 }
 
 const config = testConfig();
 const gpt20b = MODEL_CATALOG['openai/gpt-oss-20b'];
 const gpt120b = MODEL_CATALOG['openai/gpt-oss-120b'];
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return [...e.issues];
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('serving instance suggestions (lib/recipes serving estimator)', () => {
   test("are cheapest first and all fit vLLM's default budget with all their GPUs", () => {
@@ -150,126 +138,86 @@ describe('planServing', () => {
     });
   });
 
-  test('a model outside the catalog is served on the named instance with a warning', () => {
-    // GIVEN an unknown base model and an instance type WHEN planned THEN no estimate, one warning
-    const plan = planServing(
-      recipe('other', 'my-org/llama-merged', '  serving:\n    instance_type: ml.g6e.12xlarge\n'),
-      config,
-    );
-    expect(plan.estimate).toBeUndefined();
-    expect(plan.warnings).toEqual([expect.stringContaining('serving memory of ml.g6e.12xlarge was not checked')]);
+  test('refuses to plan a recipe the recipe check refuses (a caller bug, never user input at synth)', () => {
+    // GIVEN a CPU serving instance, which the serving-instance rule reports WHEN planned anyway THEN it throws
+    expect(() =>
+      planServing(recipe('cpu', 'openai/gpt-oss-20b', '  serving:\n    instance_type: ml.m5.xlarge\n'), config),
+    ).toThrow(/cpu\.yaml: cannot plan serving for a recipe the recipe check refuses/);
   });
+});
 
-  test('fails when the merged weights do not fit, with the numbers and instances that fit', () => {
-    // GIVEN gpt-oss-20b on one L40S WHEN planned THEN the error names file, key, sizes and alternatives
-    const problems = problemsOf(() =>
-      planServing(recipe('tight', 'openai/gpt-oss-20b', '  serving:\n    instance_type: ml.g6e.2xlarge\n'), config),
-    );
-    expect(problems).toEqual([
+/** The serving findings of the recipe check (lib/recipes/rules/serving-*.ts) for one recipe. */
+function servingFindings(name: string, model: string, platform: string): string[] {
+  const file = recipe(name, model, platform).file;
+  return validateRecipeFile(path.join(dir, file), config, { cwd: dir })
+    .findings.filter((f) => f.rule.startsWith('serving-') || f.rule === 'unknown-model')
+    .map(formatFinding);
+}
+
+describe('what the serving plan cannot be built from is a finding of the recipe check', () => {
+  test('merged weights over the vLLM budget, with the numbers', () => {
+    // GIVEN gpt-oss-20b on one L40S WHEN checked THEN the error names file, key, sizes
+    expect(servingFindings('tight', 'openai/gpt-oss-20b', '  serving:\n    instance_type: ml.g6e.2xlarge\n')).toEqual([
       expect.stringMatching(
-        /^platform\.serving\.instance_type: found "ml\.g6e\.2xlarge" with tensor_parallel_degree 1; each GPU needs 4\d\.\d GiB \(3\d\.\d GiB bf16 weights .* vLLM overhead\) but vLLM may use 40\.5 GiB of a NVIDIA L40S: use ml\.g6\.12xlarge, /,
+        /^error tight\.yaml: platform\.serving\.instance_type: found "ml\.g6e\.2xlarge"; merged bf16 weights 3\d\.\d GiB .* exceeds vLLM's default budget \(40\.5 GiB = 90% of 45 GiB\)/,
       ),
     ]);
   });
 
-  test('fails for GPUs without bf16, non-GPU types and unknown types', () => {
-    // GIVEN three bad instance types WHEN planned THEN each gets its own message
-    const t4 = problemsOf(() =>
-      planServing(recipe('t4', 'openai/gpt-oss-20b', '  serving:\n    instance_type: ml.g4dn.12xlarge\n'), config),
+  test('GPUs without bf16, non-GPU types and unknown types, with instances that fit', () => {
+    // GIVEN three bad instance types WHEN checked THEN each gets its own message
+    const [t4] = servingFindings('t4', 'openai/gpt-oss-20b', '  serving:\n    instance_type: ml.g4dn.12xlarge\n');
+    expect(t4).toMatch(
+      /found "ml\.g4dn\.12xlarge"; its NVIDIA T4 \(Turing\) has no bf16; .*serves gpt-oss-20b, cheapest first: ml\./,
     );
-    expect(t4[0]).toMatch(/found "ml\.g4dn\.12xlarge" \(NVIDIA T4\); the merged model is bf16, which needs an Ampere/);
-    const cpu = problemsOf(() =>
-      planServing(recipe('cpu', 'openai/gpt-oss-20b', '  serving:\n    instance_type: ml.m5.xlarge\n'), config),
-    );
-    expect(cpu[0]).toMatch(
-      /found "ml\.m5\.xlarge"; vLLM needs an NVIDIA GPU endpoint instance type; for gpt-oss-20b try/,
-    );
-    const unknown = problemsOf(() =>
-      planServing(recipe('typo', 'openai/gpt-oss-20b', '  serving:\n    instance_type: ml.g7.12xlarge\n'), config),
-    );
-    expect(unknown[0]).toMatch(/found "ml\.g7\.12xlarge"; not in the instance catalog/);
+    const [cpu] = servingFindings('cpu', 'openai/gpt-oss-20b', '  serving:\n    instance_type: ml.m5.xlarge\n');
+    expect(cpu).toMatch(/found "ml\.m5\.xlarge"; not a GPU hosting type \(cpu\)/);
+    const [typo] = servingFindings('typo', 'openai/gpt-oss-20b', '  serving:\n    instance_type: ml.g7.12xlarge\n');
+    expect(typo).toMatch(/found "ml\.g7\.12xlarge"; unknown instance type/);
   });
 
-  test('fails for a tensor-parallel degree the instance or the model cannot use', () => {
-    // GIVEN TP 8 on 4 GPUs, and TP 3 WHEN planned THEN both are explained
-    const tooMany = problemsOf(() =>
-      planServing(
-        recipe(
-          'tp8',
-          'openai/gpt-oss-20b',
-          '  serving:\n    instance_type: ml.g6e.12xlarge\n    tensor_parallel_degree: 8\n',
-        ),
-        config,
+  test('a tensor-parallel degree the instance or the model cannot use', () => {
+    // GIVEN TP 8 on 4 GPUs, and TP 3 WHEN checked THEN both are explained
+    const tp = (n: number) => `  serving:\n    instance_type: ml.g6e.12xlarge\n    tensor_parallel_degree: ${n}\n`;
+    expect(servingFindings('tp8', 'openai/gpt-oss-20b', tp(8))).toContainEqual(
+      expect.stringContaining('found 8; it exceeds the 4 GPUs of ml.g6e.12xlarge'),
+    );
+    expect(servingFindings('tp3', 'openai/gpt-oss-20b', tp(3))).toContainEqual(
+      expect.stringContaining(
+        'found 3; it does not divide the 4 GPUs of ml.g6e.12xlarge and it does not divide the 64 attention heads',
       ),
-    );
-    expect(tooMany).toEqual([expect.stringContaining('ml.g6e.12xlarge has 4 GPUs: write 4 or less')]);
-    const uneven = problemsOf(() =>
-      planServing(
-        recipe(
-          'tp3',
-          'openai/gpt-oss-20b',
-          '  serving:\n    instance_type: ml.g6e.12xlarge\n    tensor_parallel_degree: 3\n',
-        ),
-        config,
-      ),
-    );
-    expect(uneven).toContainEqual(expect.stringContaining('splits the 64 attention heads evenly: use 1, 2, 4 or 8'));
-  });
-
-  test('fails for a tensor-parallel degree that does not divide the GPUs', () => {
-    // GIVEN TP 8 on an 8-GPU instance, and TP 3 on a 4-GPU one WHEN planned THEN only TP 3 fails
-    const ok = recipe(
-      'tp2',
-      'openai/gpt-oss-120b',
-      '  serving:\n    instance_type: ml.p5.48xlarge\n    tensor_parallel_degree: 8\n',
-    );
-    expect(planServing(ok, config).tensorParallelDegree).toBe(8);
-    const bad = problemsOf(() =>
-      planServing(
-        recipe(
-          'tp3x',
-          'openai/gpt-oss-20b',
-          '  serving:\n    instance_type: ml.g6e.12xlarge\n    tensor_parallel_degree: 3\n',
-        ),
-        config,
-      ),
-    );
-    expect(bad).toContain(
-      'platform.serving.tensor_parallel_degree: found 3; it does not divide the 4 GPUs of ml.g6e.12xlarge: use a divisor of 4, or remove the key',
     );
   });
 
-  test('fails for a public or non-ECR image, and for an unknown model without an instance type', () => {
-    // GIVEN a public ECR image and a model the catalog does not know WHEN planned THEN both explained
-    const pub = problemsOf(() =>
-      planServing(
-        recipe(
-          'pub',
-          'openai/gpt-oss-20b',
-          '  serving:\n    instance_type: ml.g6e.12xlarge\n    image_uri: public.ecr.aws/deep-learning-containers/vllm:0.14.0\n',
-        ),
-        config,
-      ),
+  test('a public or non-ECR image, and an unknown model without an instance type', () => {
+    // GIVEN a public ECR image and a model the catalog does not know WHEN checked THEN both explained
+    const pub = servingFindings(
+      'pub',
+      'openai/gpt-oss-20b',
+      '  serving:\n    instance_type: ml.g6e.12xlarge\n    image_uri: public.ecr.aws/vllm/vllm:latest\n',
     );
-    expect(pub[0]).toMatch(/^platform\.serving\.image_uri: found .*private ECR repository/);
-    const unknown = problemsOf(() => planServing(recipe('unknown', 'my-org/other', ''), config));
-    expect(unknown[0]).toMatch(/^platform\.serving\.instance_type: found nothing; model_name_or_path "my-org\/other"/);
+    expect(pub).toEqual([
+      expect.stringMatching(
+        /platform\.serving\.image_uri: found "public\.ecr\.aws\/vllm\/vllm:latest"; .*private Amazon ECR/,
+      ),
+    ]);
+    expect(servingFindings('unknown', 'my-org/other', '')).toEqual([
+      expect.stringMatching(
+        /^error unknown\.yaml: model_name_or_path: found "my-org\/other"; not a model this platform knows/,
+      ),
+    ]);
   });
 
-  test('fails when max_model_len exceeds the model context', () => {
-    // GIVEN 262144 tokens WHEN planned THEN the limit is named
-    const problems = problemsOf(() =>
-      planServing(
-        recipe(
-          'long',
-          'openai/gpt-oss-20b',
-          '  serving:\n    instance_type: ml.p5.48xlarge\n    max_model_len: 262144\n',
-        ),
-        config,
+  test('max_model_len over the model context', () => {
+    // GIVEN 262144 tokens WHEN checked THEN the limit is named
+    expect(
+      servingFindings(
+        'long',
+        'openai/gpt-oss-20b',
+        '  serving:\n    instance_type: ml.p5.48xlarge\n    max_model_len: 262144\n',
       ),
-    );
-    expect(problems[0]).toBe(
-      'platform.serving.max_model_len: found 262144; gpt-oss-20b supports at most 131072 tokens',
+    ).toContain(
+      'error long.yaml: platform.serving.max_model_len: found 262144; gpt-oss-20b supports at most 131072 tokens; write platform.serving.max_model_len: 131072 or less [serving-max-model-len]',
     );
   });
 });

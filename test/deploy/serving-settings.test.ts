@@ -1,5 +1,5 @@
-import { planServing, type ServingPlan } from '../../lib/constructs/serving-plan';
 import { recipeSettingsDocument, servingSettingsFiles } from '../../lib/constructs/serving-settings';
+import { planServing, type ServingPlan } from '../../lib/recipes/serving-plan';
 import { testConfig } from '../support/template';
 import { fixtureRecipe } from './support';
 

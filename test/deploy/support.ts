@@ -10,8 +10,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { IConstruct } from 'constructs';
 import type { AppConfig } from '../../lib/config/app-config';
-import { type LoadedRecipe, loadRecipe } from '../../lib/config/load-recipes';
+import { loadRecipe } from '../../lib/config/load-recipes';
 import { servingSettingsFiles } from '../../lib/constructs/serving-settings';
+import { type AnalyzedRecipe, analyzeLoadedRecipe } from '../../lib/recipes/recipe-analysis';
 import { DeploymentStack, type DeploymentStackProps } from '../../lib/stacks/deployment-stack';
 import { type CfnTemplate, definitionOf, type RefValues, TEST_ACCOUNT, TEST_REGION } from '../support/sfn-local';
 import { appContext, testConfig } from '../support/template';
@@ -19,8 +20,13 @@ import { appContext, testConfig } from '../support/template';
 /** Recipe fixtures of the register-and-deploy tests. */
 export const FIXTURES_DIR = path.join(__dirname, 'fixtures');
 
-export function fixtureRecipe(name: string): LoadedRecipe {
-  return loadRecipe(path.join(FIXTURES_DIR, `${name}.yaml`));
+/** A recipe file with its analysis (the training blocks of these fixtures do not pass every lint rule). */
+export function analyzedRecipe(file: string, cwd?: string): AnalyzedRecipe {
+  return analyzeLoadedRecipe(loadRecipe(file, cwd), testConfig());
+}
+
+export function fixtureRecipe(name: string): AnalyzedRecipe {
+  return analyzedRecipe(path.join(FIXTURES_DIR, `${name}.yaml`));
 }
 
 /** Values the stack imports from the data and network stacks (literal, so templates need no imports). */
@@ -53,7 +59,7 @@ export interface DeploymentFixture {
 export function buildDeploymentStack(
   options: {
     readonly config?: Record<string, unknown>;
-    readonly recipes?: readonly LoadedRecipe[];
+    readonly recipes?: readonly AnalyzedRecipe[];
     readonly props?: Partial<DeploymentStackProps>;
   } = {},
 ): DeploymentFixture {

@@ -198,7 +198,7 @@ describe('recipe pipeline definition', () => {
     }
   });
 
-  test('the staged default follows the recipe model_revision, and a model path that is no Hub id is refused', () => {
+  test('the staged default follows the recipe model_revision; a model path is refused by the recipe rule, not here', () => {
     const withKeys = (keys: Record<string, unknown>) => ({ ...recipe, document: { ...recipe.document, ...keys } });
     const pinned = withKeys({ model_revision: 'v1.0' });
     expect(parameterDefaults(buildTrainingPipeline(pinned, DEPLOY_VALUES, OPTIONS).toJson())).toMatchObject({
@@ -206,7 +206,7 @@ describe('recipe pipeline definition', () => {
     });
     const local = withKeys({ model_name_or_path: '/data/gpt-oss-20b' });
     expect(() => buildTrainingPipeline(local, DEPLOY_VALUES, OPTIONS)).toThrow(
-      /sft-lora-20b\.yaml: model_name_or_path: found "\/data\/gpt-oss-20b"; .*write the Hub id/,
+      /sft-lora-20b\.yaml: model_name_or_path: found "\/data\/gpt-oss-20b", not a Hub id \(rule base-model-source\)/,
     );
   });
 
@@ -334,17 +334,24 @@ describe('recipe pipeline definition', () => {
     ).toThrow(/reports no metric "eval_loss"; its MetricDefinitions are: train_loss/);
   });
 
-  test('fails a spot wait time shorter than the run time, naming the file and key', () => {
-    // GIVEN max_wait_seconds below max_runtime_seconds.
-    const bad = fixtureRecipe('sft-lora-20b');
-    const doc = {
-      ...bad.document,
-      platform: { ...bad.document.platform, training: { ...bad.document.platform.training, max_wait_seconds: 60 } },
+  test("MaxWaitSeconds defaults to the recipe's max wait, else twice the max runtime", () => {
+    // GIVEN the fixture without max_wait_seconds, and with one (the recipe check keeps it >= max runtime).
+    const base = fixtureRecipe('sft-lora-20b');
+    const training = base.document.platform.training;
+    const withWait = {
+      ...base,
+      document: {
+        ...base.document,
+        platform: { ...base.document.platform, training: { ...training, max_wait_seconds: 90000 } },
+      },
     };
-    // WHEN built THEN the message says what to write.
-    expect(() => buildTrainingPipeline({ ...bad, document: doc }, DEPLOY_VALUES, OPTIONS)).toThrow(
-      /sft-lora-20b.yaml: platform.training.max_wait_seconds: found 60, below max_runtime_seconds 86400/,
-    );
+    const maxWaitDefault = (r: typeof base) =>
+      ((buildTrainingPipeline(r, DEPLOY_VALUES, OPTIONS).toJson() as Obj).Parameters as Obj[]).find(
+        (p) => p.Name === 'MaxWaitSeconds',
+      )?.DefaultValue;
+    // WHEN built THEN the parameter default is what a spot execution waits.
+    expect(maxWaitDefault(base)).toBe(2 * training.max_runtime_seconds);
+    expect(maxWaitDefault(withWait)).toBe(90000);
   });
 });
 

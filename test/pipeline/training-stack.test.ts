@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ARTIFACTS_LAYOUT } from '../../lib/constructs/data/artifacts-layout';
+import { ARTIFACTS_LAYOUT } from '../../lib/config/artifacts-layout';
 import { ARTIFACT_KEYS, definitionSteps, type Json, parameterDefaults } from '../../lib/pipeline';
 import { estimateVolumeSizeGb } from '../../lib/recipes/volume-estimator';
 import {

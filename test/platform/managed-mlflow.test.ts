@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { ManagedMlflow, type MlflowKind } from '../../lib/constructs/mlflow/managed-mlflow';
-import { MLFLOW_TRACKING_LOGGING_ACTIONS } from '../../lib/constructs/perms';
+import { MLFLOW_TRACKING_LOGGING_ACTIONS } from '../../lib/iam/perms';
 import { iamLintTemplates, expectIamLintClean } from '../support/iam-lint';
 import { templatesOf } from '../support/template';
 

@@ -1,10 +1,9 @@
+import { GPUS, supportsFlashAttention3 } from '../../lib/recipes/gpu-catalog';
 import {
   findInstance,
-  GPUS,
   INSTANCE_CATALOG,
   instancePrice,
   isGpuTrainingInstance,
-  supportsFlashAttention3,
 } from '../../lib/recipes/instance-catalog';
 import { resolveLoraTargets } from '../../lib/recipes/lora-targets';
 import {
@@ -86,7 +85,7 @@ describe('LoRA target resolution', () => {
 
 describe('instance catalog', () => {
   test('covers the GPU families the recipes use, with GPU counts and memory from the reference table', () => {
-    // GIVEN reference/aws-facts.md §5.4 WHEN looked up THEN the catalog agrees
+    // GIVEN the table of docs/facts/aws.md §3 WHEN looked up THEN the catalog agrees
     const table: [string, number, number][] = [
       ['ml.p4d.24xlarge', 8, 40],
       ['ml.p4de.24xlarge', 8, 80],

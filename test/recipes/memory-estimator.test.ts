@@ -30,7 +30,7 @@ const loraParams = (model: GptOssModelSpec, r: number) =>
   }).loraParams;
 
 /**
- * Unsloth's BF16 LoRA figures (44 GB for 20b, 210 GB for 120b; reference/seed-and-training.md §6.1) do not state
+ * Unsloth's BF16 LoRA figures (44 GB for 20b, 210 GB for 120b; docs/facts/training.md §5) do not state
  * their settings. Assumed (unverified): one GPU, micro-batch 1, 1024 tokens, LoRA r 8 on attention, gradient
  * checkpointing, Unsloth's fused loss (no full logits) and its attention kernel (no eager score matrix).
  */
@@ -55,7 +55,7 @@ const unslothLora = (model: GptOssModelSpec): TrainingShape => ({
 });
 
 /**
- * Axolotl's gpt-oss examples (reference/seed-and-training.md §6.2, settings from
+ * Axolotl's gpt-oss examples (docs/facts/training.md §5, settings from
  * axolotl-ai-cloud/axolotl examples/gpt-oss/*.yaml): sequence_len 4096 with sample packing, micro_batch_size 1,
  * adamw_torch_8bit, gradient checkpointing + activation offloading, the FA3 kernel (no score matrix) and Cut
  * Cross-Entropy (no full logits). LoRA: r 8, lora_target_linear (attention).
@@ -186,7 +186,7 @@ describe('training memory estimator: breakdown and directions', () => {
 });
 
 describe('serving estimator', () => {
-  test('the merged bf16 model is ~42 GB for 20b and ~234 GB for 120b (reference/aws-facts.md §5.2)', () => {
+  test('the merged bf16 model is ~42 GB for 20b and ~234 GB for 120b (docs/facts/aws.md §2)', () => {
     within((totalParameters(M20) * 2) / GB, 42, 0.05);
     within((totalParameters(M120) * 2) / GB, 234, 0.05);
   });

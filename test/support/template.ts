@@ -6,8 +6,9 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { type AppConfig, appConfigSchema } from '../../lib/config/app-config';
 import { parseOrThrow } from '../../lib/config/errors';
 import { CONFIG_CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY } from '../../lib/config/load-app-config';
-import { listRecipeFiles, type LoadedRecipe, loadRecipe } from '../../lib/config/load-recipes';
+import { listRecipeFiles, loadRecipe } from '../../lib/config/load-recipes';
 import { createStacks, type PlatformStacks } from '../../lib/create-stacks';
+import { type AnalyzedRecipe, analyzeLoadedRecipe } from '../../lib/recipes/recipe-analysis';
 import { REPO_ROOT } from './python-tools';
 
 /** The repository's own recipes directory. */
@@ -38,9 +39,12 @@ export function testConfig(overrides: Record<string, unknown> = {}): AppConfig {
   return parseOrThrow(appConfigSchema, overrides, 'test config');
 }
 
-/** Loads every recipe in `dir` with the real loader (schema errors fail the test with the loader's message). */
-export function loadRecipesFrom(dir: string): LoadedRecipe[] {
-  return listRecipeFiles(dir).map((file) => loadRecipe(file));
+/**
+ * Loads and analyses every recipe in `dir` with the real loader (schema errors fail the test with the loader's
+ * message); the lint verdict is not applied, so fixtures may break training rules the test does not exercise.
+ */
+export function loadRecipesFrom(dir: string, config: AppConfig = testConfig()): AnalyzedRecipe[] {
+  return listRecipeFiles(dir).map((file) => analyzeLoadedRecipe(loadRecipe(file), config));
 }
 
 export interface SynthOptions {
@@ -53,7 +57,7 @@ export interface SynthOptions {
    * Recipes to pass to `createStacks`. Wins over `recipesDir`.
    * @default - the recipes loaded from `recipesDir`
    */
-  readonly recipes?: readonly LoadedRecipe[];
+  readonly recipes?: readonly AnalyzedRecipe[];
   /**
    * Directory of recipe YAML files.
    * @default - the repository's `recipes/` directory
@@ -90,7 +94,7 @@ export function synthApp(options: SynthOptions = {}): SynthesizedApp {
   const config = isAppConfig(options.config)
     ? parseOrThrow(appConfigSchema, options.config, 'test config')
     : testConfig(options.config ?? {});
-  const recipes = options.recipes ?? loadRecipesFrom(options.recipesDir ?? REPO_RECIPES_DIR);
+  const recipes = options.recipes ?? loadRecipesFrom(options.recipesDir ?? REPO_RECIPES_DIR, config);
   const app = new cdk.App({ context: appContext(options.context) });
   const stacks = createStacks(app, { config, recipes });
   const assembly = app.synth();

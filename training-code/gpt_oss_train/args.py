@@ -1,7 +1,8 @@
-"""Script arguments of our own, next to TRL's `SFTConfig` and `ModelConfig`.
+"""Script arguments of our own, next to TRL's `SFTConfig` and `ModelConfig`, and the recipe parser over all three.
 
-Every field here is also a valid top-level recipe key; `tools/export_recipe_fields.py` publishes the
-list to the TypeScript recipe schema so a typo fails at pull-request time, not on a GPU.
+Every field of these dataclasses is a valid top-level recipe key; `tools/export_recipe_fields.py` publishes the
+list to the TypeScript recipe schema so a typo fails at pull-request time, not on a GPU. The training script
+(`sft.py`), the launcher's key check and the export tool all take the dataclasses from here.
 """
 
 from dataclasses import dataclass, field
@@ -45,3 +46,20 @@ RENAMED_KEYS: dict[str, str] = {
     "torch_dtype": "dtype",
     "warmup_ratio": "warmup_steps",
 }
+
+
+def recipe_dataclasses() -> dict[str, type]:
+    """The dataclasses a recipe's keys fill, by the group name the recipe schema records, in parser order.
+
+    Imported on call: `SFTConfig` pulls in transformers and torch, which the launcher needs only for the check.
+    """
+    from trl import ModelConfig, SFTConfig
+
+    return {"script": FinetuneScriptArguments, "sft": SFTConfig, "model": ModelConfig}
+
+
+def make_parser():
+    """The recipe parser of the training script: our arguments, then TRL's `SFTConfig` and `ModelConfig`."""
+    from .recipe import RecipeParser
+
+    return RecipeParser(tuple(recipe_dataclasses().values()))

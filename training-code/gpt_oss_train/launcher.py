@@ -47,7 +47,7 @@ CONFIG_FILES = {
 }
 # Instance families with EFA and GPUDirect RDMA.
 EFA_FAMILIES = re.compile(r"^(ml\.)?(p4d|p4de|p5|p5e|p5en|p6|p6e)[.-]")
-# What the AWS sample's notebook sets for EFA (reference/seed-and-training.md §1.3); NCCL_DEBUG is quieter.
+# What the AWS sample's notebook sets for EFA (docs/facts/training.md §6); NCCL_DEBUG is quieter.
 EFA_ENV = {
     "FI_PROVIDER": "efa",
     "FI_EFA_USE_DEVICE_RDMA": "1",
@@ -324,8 +324,7 @@ def read_hf_token(secret_arn: str) -> str:
 
 def check_keys(recipe: Recipe, overrides: list[str]) -> None:
     """Reject unknown recipe keys and override flags before any process starts (values are checked by sft.py)."""
-    sys.path.insert(0, str(CODE_DIR))
-    from sft import make_parser
+    from .args import make_parser
 
     parser = make_parser()
     remaining = parser.set_defaults_with_config(**recipe.arguments)

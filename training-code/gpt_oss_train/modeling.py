@@ -1,7 +1,7 @@
 """Loading GPT-OSS for training: MXFP4 dequantized to bf16, eager attention, LoRA that reaches the experts.
 
 The checks here fail before any weights are loaded, for settings that would otherwise crash hours into a GPU
-job or, worse, train something other than what the recipe says (see reference/seed-and-training.md §1.8).
+job or, worse, train something other than what the recipe says (see docs/facts/training.md §1–§2).
 """
 
 from __future__ import annotations

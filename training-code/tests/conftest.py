@@ -87,7 +87,7 @@ def write_recipe(path: Path, recipe: dict) -> Path:
 
 
 def parse(recipe_path: Path, *cli: str):
-    from sft import make_parser
+    from gpt_oss_train.args import make_parser
 
     parser = make_parser()
     script_args, training_args, model_args = parser.parse_args_and_config([*cli, "--config", str(recipe_path)])

@@ -2,9 +2,9 @@
 
     .venv/bin/python training-code/tools/export_recipe_fields.py > lib/config/recipe-fields.generated.json
 
-The TypeScript side validates recipes at pull-request time against this list, so it must describe exactly
-the dataclasses `sft.py` hands to `TrlParser`. `tests/test_recipe_fields.py` fails when the committed file is
-stale (for example after a TRL upgrade).
+The TypeScript side validates recipes at pull-request time against this list, so it describes exactly the
+dataclasses `sft.py` parses: both take them from `gpt_oss_train.args.recipe_dataclasses`. `tests/test_packaging.py`
+fails when the committed file is stale (for example after a TRL upgrade).
 """
 
 import dataclasses
@@ -21,9 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import peft  # noqa: E402
 import transformers  # noqa: E402
 import trl  # noqa: E402
-from trl import ModelConfig, SFTConfig  # noqa: E402
 
-from gpt_oss_train.args import RENAMED_KEYS, FinetuneScriptArguments  # noqa: E402
+from gpt_oss_train.args import RENAMED_KEYS, recipe_dataclasses  # noqa: E402
 
 
 def describe_type(tp) -> dict:
@@ -57,7 +56,7 @@ def describe_type(tp) -> dict:
 
 
 def export() -> dict:
-    groups = {"script": FinetuneScriptArguments, "model": ModelConfig, "sft": SFTConfig}
+    groups = recipe_dataclasses()
     fields: dict[str, dict] = {}
     for group, cls in groups.items():
         hints = typing.get_type_hints(cls)

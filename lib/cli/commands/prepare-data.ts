@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Command } from 'commander';
+import { DATASET_KEYS } from '../../config/artifacts-layout';
 import { ConfigError } from '../../config/errors';
 import { type LoadedRecipe, loadRecipe } from '../../config/load-recipes';
 import { stackName } from '../../config/naming';
@@ -92,7 +93,7 @@ async function resolveDestination(
     loc.key === '' || loc.key.endsWith('/') ? { bucket: loc.bucket, key: `${loc.key}${name}` } : loc;
   if (opts.s3Uri) return { loc: withName(parseS3Uri(opts.s3Uri, '--s3-uri')), pipelineDefault: false };
   if (opts.bucket)
-    return { loc: { bucket: opts.bucket, key: `datasets/${recipe.name}/${name}` }, pipelineDefault: false };
+    return { loc: { bucket: opts.bucket, key: `${DATASET_KEYS.recipe(recipe.name)}${name}` }, pipelineDefault: false };
   const pipeline = await describeRecipePipeline(ctx, recipe.name);
   const fromPipeline = defaultDatasetUri(pipeline.parameters);
   if (fromPipeline) {

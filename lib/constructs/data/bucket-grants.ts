@@ -2,14 +2,14 @@ import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledgeWildcardResources } from '../compliance';
 import {
   KMS_VIA_S3_READ_ACTIONS,
   KMS_VIA_S3_WRITE_ACTIONS,
   S3_BUCKET_LIST_ACTIONS,
   S3_OBJECT_READ_ACTIONS,
   S3_OBJECT_WRITE_ACTIONS,
-} from '../perms';
+} from '../../iam/perms';
+import { acknowledgeWildcardResources } from '../compliance';
 
 /**
  * Bucket grants with explicit actions (no `s3:GetObject*`/`s3:List*`/`kms:GenerateDataKey*` wildcards as in

@@ -3,8 +3,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
-import { acknowledgeGrantPolicy, acknowledgeWildcardResources } from '../compliance';
-import { grantObjectsRead, grantObjectsReadWrite } from '../data/bucket-grants';
 import {
   MLFLOW_APP_API_ACTIONS,
   MLFLOW_APP_VIEW_ACTIONS,
@@ -13,7 +11,9 @@ import {
   MLFLOW_TRACKING_READ_ACTIONS,
   MLFLOW_TRACKING_SERVER_VIEW_ACTIONS,
   MLFLOW_TRACKING_UI_ACTIONS,
-} from '../perms';
+} from '../../iam/perms';
+import { acknowledgeGrantPolicy, acknowledgeWildcardResources } from '../compliance';
+import { grantObjectsRead, grantObjectsReadWrite } from '../data/bucket-grants';
 
 /** Which SageMaker managed MLflow to run. */
 export type MlflowKind = 'tracking-server' | 'serverless-app';

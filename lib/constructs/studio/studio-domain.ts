@@ -4,8 +4,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+import {
+  STUDIO_DESCRIBE_ACTIONS,
+  STUDIO_LIST_ACTIONS,
+  STUDIO_LOG_ACTIONS,
+  STUDIO_SPACE_ACTIONS,
+} from '../../iam/perms';
 import { acknowledgeGrantPolicy, acknowledgeWildcardResources } from '../compliance';
-import { STUDIO_DESCRIBE_ACTIONS, STUDIO_LIST_ACTIONS, STUDIO_LOG_ACTIONS, STUDIO_SPACE_ACTIONS } from '../perms';
 import { StudioTeardown } from './studio-teardown';
 
 /** Properties of a {@link StudioDomain}. */

@@ -7,8 +7,8 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct, type IDependable } from 'constructs';
+import { STUDIO_TEARDOWN_DELETE_ACTIONS, STUDIO_TEARDOWN_LIST_ACTIONS } from '../../iam/perms';
 import { acknowledgeGrantPolicy, acknowledgeRegulatedRule, acknowledgeWildcardResources } from '../compliance';
-import { STUDIO_TEARDOWN_DELETE_ACTIONS, STUDIO_TEARDOWN_LIST_ACTIONS } from '../perms';
 
 /** Properties of a {@link StudioTeardown}. */
 export interface StudioTeardownProps {

@@ -1,6 +1,6 @@
 /**
- * IAM action lists of the register-and-deploy stage (aws-s3/lib/perms.ts style). Each list names what it
- * is for; the constructs pair it with resource ARNs scoped to this deployment's name prefix.
+ * IAM action lists of the register-and-deploy stage, in the style of aws-cdk-lib's `aws-s3/lib/perms.ts`. Each
+ * list names what it is for; the constructs pair it with resource ARNs scoped to this deployment's name prefix.
  * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html
  */
 

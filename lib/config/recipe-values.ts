@@ -1,4 +1,4 @@
-import { RECIPE_FIELDS, type RecipeDocument } from '../config/recipe-schema';
+import { MAX_JOB_SECONDS, type PlatformBlock, RECIPE_FIELDS, type RecipeDocument } from './recipe-schema';
 
 /**
  * Typed reads of a recipe's training keys with the pinned libraries' defaults applied, so every rule and
@@ -22,6 +22,16 @@ export function isSet(doc: Doc, key: string): boolean {
 export function numberValue(doc: Doc, key: string): number | undefined {
   const v = effectiveValue(doc, key);
   return typeof v === 'number' ? v : undefined;
+}
+
+/**
+ * A numeric training key the job always has (recipe value or dataclass default, e.g. `num_train_epochs` 3.0);
+ * the one reader for the estimator, the pipeline parameters and the CLI.
+ */
+export function requiredNumberValue(doc: Doc, key: string): number {
+  const v = numberValue(doc, key);
+  if (v === undefined) throw new Error(`recipe key ${key} has no numeric value and no numeric default`);
+  return v;
 }
 
 export function stringValue(doc: Doc, key: string): string | undefined {
@@ -54,4 +64,17 @@ export function modelDtype(doc: Doc): string {
 /** Bytes per weight for a dtype name ("auto" loads the checkpoint's bf16 non-expert weights and dequantizes to bf16). */
 export function bytesPerWeight(dtype: string): number {
   return dtype === 'float32' ? 4 : 2;
+}
+
+/** A max wait SageMaker accepts for a max runtime: twice the runtime, capped at 28 days. */
+export function suggestedMaxWaitSeconds(maxRuntimeSeconds: number): number {
+  return Math.min(2 * maxRuntimeSeconds, MAX_JOB_SECONDS);
+}
+
+/**
+ * The spot max wait a pipeline gets: the recipe's, else {@link suggestedMaxWaitSeconds}. Every pipeline has it
+ * (the UseSpot parameter can turn spot on at execution), so the recipe check requires it ≥ the max runtime.
+ */
+export function maxWaitSecondsOf(training: PlatformBlock['training']): number {
+  return training.max_wait_seconds ?? suggestedMaxWaitSeconds(training.max_runtime_seconds);
 }

@@ -1,0 +1,29 @@
+import { ECR_IMAGE_URI_FORMAT } from '../ecr-image';
+import type { Finding } from '../findings';
+import { finding, type LintContext, type LintRule, show } from './rule-support';
+
+/** SageMaker endpoints pull only from a private ECR repository. */
+export function servingImageRule(ctx: LintContext): Finding[] {
+  const uri = ctx.doc?.platform.serving?.image_uri;
+  if (uri === undefined || ctx.analysis?.serving.image) return [];
+  return [
+    finding(
+      ctx,
+      'serving-image',
+      'error',
+      'platform.serving.image_uri',
+      show(uri),
+      'SageMaker endpoints pull from a private Amazon ECR repository',
+      `write ${ECR_IMAGE_URI_FORMAT} (copy public images to your ECR first), or remove the key to use the vLLM SageMaker DLC`,
+    ),
+  ];
+}
+
+/** Rule `serving-image`. */
+export const servingImage: LintRule = {
+  id: 'serving-image',
+  level: 'error',
+  input: 'document',
+  description: 'serving image_uri must be an Amazon ECR image URI',
+  check: servingImageRule,
+};
