@@ -4,13 +4,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct, type IConstruct } from 'constructs';
-import { acknowledgeGrantPolicy, acknowledgeRegulatedRule, acknowledgeWildcardResources } from './compliance';
 import {
   FILE_DEPLOYMENT_KMS_ACTIONS,
   FILE_DEPLOYMENT_LIST_ACTIONS,
   FILE_DEPLOYMENT_READ_ACTIONS,
   FILE_DEPLOYMENT_WRITE_ACTIONS,
 } from '../iam/training-perms';
+import { acknowledgeGrantPolicy, acknowledgeRegulatedRule, acknowledgeWildcardResources } from './compliance';
 
 /** The role and log group shared by a stack's file deployments, with their exact grants. */
 export class FileDeploymentSupport extends Construct {
