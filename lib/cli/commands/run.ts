@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import { StartPipelineExecutionCommand } from '@aws-sdk/client-sagemaker';
 import { Command } from 'commander';
 import { findInstance, isGpuTrainingInstance } from '../../recipes/instance-catalog';
-import { addAwsOptions, parsePositiveInt, runCommand } from '../command';
+import { addAwsOptions, parsePositiveInt, parsePositiveNumber, runCommand } from '../command';
 import type { CliContext, CliEnvironment } from '../context';
 import { awsCall, CliError } from '../errors';
 import { consoleLinks } from '../output';
@@ -179,7 +179,7 @@ export function runCommandDefinition(environment: CliEnvironment): Command {
     .option('--dataset <s3-uri>', 'training data location (prefix or file)')
     .option('--spot', 'use managed spot training')
     .option('--no-spot', 'use on-demand capacity')
-    .option('--epochs <n>', 'number of training epochs', parsePositiveInt)
+    .option('--epochs <n>', 'number of training epochs (fractions allowed, e.g. 0.5)', parsePositiveNumber)
     .option('--max-steps <n>', 'stop after this many optimizer steps', parsePositiveInt)
     .option('--max-runtime <seconds>', 'training job time limit', parsePositiveInt)
     .option('--param <name=value>', 'set any other pipeline parameter (repeatable)', collect)
