@@ -7,10 +7,9 @@ import { RENAMED_KEYS } from '../config/recipe-schema';
  * are replaced, at the offsets the YAML parser reports, so comments, blank lines, quoting and number formats stay
  * exactly as written.
  *
- * `warmup_ratio` → `warmup_steps` is a plain rename for ratios below 1: transformers 5 `TrainingArguments`
- * reads a `warmup_steps` value in [0, 1) as a share of the total steps and a value ≥ 1 as a step count
- * (`get_warmup_steps` in transformers/training_args.py). A ratio of 1 (warm up for the whole run) has no
- * equivalent below 1, so that key is left for the author to decide, with the reason.
+ * `warmup_ratio` → `warmup_steps` is a plain rename for ratios below 1: transformers 5 reads a `warmup_steps`
+ * value in [0, 1) as a share of the total steps and a value ≥ 1 as a step count (docs/facts/training.md §2). A ratio
+ * of 1 (warm up for the whole run) has no equivalent below 1, so that key is left for the author, with the reason.
  */
 
 export interface KeyRename {
