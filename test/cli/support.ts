@@ -100,7 +100,7 @@ export const PIPELINE_PARAMETERS = [
   { Name: 'TrainingInstanceCount', Type: 'Integer', DefaultValue: 1 },
   { Name: 'DatasetS3Uri', Type: 'String', DefaultValue: `s3://${DATASETS_BUCKET}/datasets/demo-lora/` },
   { Name: 'UseSpot', Type: 'Boolean', DefaultValue: false },
-  { Name: 'NumTrainEpochs', Type: 'Integer', DefaultValue: 1 },
+  { Name: 'NumTrainEpochs', Type: 'Float', DefaultValue: 1 },
   { Name: 'MaxRuntimeSeconds', Type: 'Integer', DefaultValue: 86400 },
 ];
 
