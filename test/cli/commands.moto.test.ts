@@ -580,6 +580,30 @@ describe('watch', () => {
     }
   }
 
+  test('without permission to read the training logs: one note, and the watch goes on without progress', async () => {
+    // GIVEN a finished run with a training job, and a caller whose FilterLogEvents is denied
+    const { arn, id } = await startRun();
+    await createTrainingJob(`pipelines-${id}-Train-a1b2c3d4e5`);
+    const { ctx, env } = context();
+    ctx.aws.logs.middlewareStack.add(
+      () => async () => {
+        throw Object.assign(new Error('not authorized to perform: logs:FilterLogEvents'), {
+          name: 'AccessDeniedException',
+          $metadata: { httpStatusCode: 400 },
+        });
+      },
+      { step: 'initialize', name: 'denyLogs' },
+    );
+    // WHEN it is watched
+    const result = await watchExecution(ctx, arn, { ...noWait, noDeploy: true });
+    // THEN it finishes as usual, saying once why there is no progress line
+    expect(result.exitCode).toBe(0);
+    expect(env.stderrText.match(/note: no permission to read the training logs/g)).toHaveLength(1);
+    expect(env.stdoutText).toMatch(/training job pipelines-\w+-Train-a1b2c3d4e5: Completed/);
+    expect(env.stdoutText).not.toMatch(/progress step/);
+    ctx.close();
+  });
+
   test('shows steps, the training job metrics and fails with the quality gate message', async () => {
     // GIVEN a run whose steps name a training job and whose quality gate failed
     const { arn } = await startRun();
