@@ -2,6 +2,9 @@
 # `npm run local`: the product's main job on a machine without AWS. Usage: bash .ci/local.sh [recipes/<name>.yaml]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# the Node that .ci/bootstrap.sh chose (package.json "engines"); see .tools/env.sh
+# shellcheck source=/dev/null
+if [[ -f .tools/env.sh ]]; then source .tools/env.sh; fi
 
 # ---------------------------------------------------------------------------------------------------------------
 # Platform: the PR-time recipe check (schema, lint rules, GPU memory fit, time and cost) and a full offline synth

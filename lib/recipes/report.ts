@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { AppConfig } from '../config/app-config';
 import { ConfigError } from '../config/errors';
-import { listRecipeFiles } from '../config/load-recipes';
+import { listRecipeFiles, recipeNameOf } from '../config/load-recipes';
 import { countLevels, type Finding, formatFinding } from './findings';
 import { GiB, ESTIMATOR_ASSUMPTIONS } from './memory-estimator';
 import type { AnalyzedRecipe, RecipeAnalysis } from './recipe-analysis';
@@ -43,6 +44,46 @@ export function buildRecipeReport(dir: string, config: ReportConfig, options: Va
     return extra.length === 0 ? v : { ...v, findings: [...v.findings, ...extra], valid: false };
   });
   return { dir, recipes, ok: recipes.every((r) => r.valid) };
+}
+
+/**
+ * Validates only `files` (`npm run recipes -- <file>...`). The duplicate-name check still looks at each file's
+ * siblings: a file collides with another `*.yaml`/`*.yml` in its own directory whose name differs only in case or
+ * extension, because that directory is what `cdk synth` reads. Siblings are compared by name only, never
+ * validated, so a teammate's broken recipe does not fail your check.
+ */
+export function buildFilesReport(
+  files: readonly string[],
+  config: ReportConfig,
+  options: ValidateOptions = {},
+): RecipeReport {
+  const cwd = options.cwd ?? process.cwd();
+  const missing = files.filter(
+    (f) => !fs.existsSync(path.resolve(cwd, f)) || !fs.statSync(path.resolve(cwd, f)).isFile(),
+  );
+  if (missing.length > 0) {
+    throw new ConfigError(missing.join(', '), ['recipe file not found; pass paths like recipes/<name>.yaml']);
+  }
+  const recipes = files.map((file) => {
+    const v = validateRecipeFile(path.resolve(cwd, file), config, options);
+    const own = path.resolve(cwd, file);
+    const siblings = listRecipeFiles(path.dirname(own)).filter(
+      (s) => path.resolve(s) !== own && recipeNameOf(s).toLowerCase() === v.name.toLowerCase(),
+    );
+    if (siblings.length === 0) return v;
+    const others = siblings.map((s) => path.relative(cwd, s) || s);
+    const finding: Finding = {
+      rule: 'duplicate-recipe-name',
+      level: 'error',
+      file: v.file,
+      keyPath: '(file name)',
+      found: JSON.stringify(v.name),
+      message: `${[v.file, ...others].join(' and ')} both become pipeline "${v.name.toLowerCase()}"`,
+      fix: 'rename or remove one of them',
+    };
+    return { ...v, findings: [...v.findings, finding], valid: false };
+  });
+  return { dir: files.join(' '), recipes, ok: recipes.every((r) => r.valid) };
 }
 
 /** A recipe that passed the schema and every error-level rule, with its warnings and its analysis. */
