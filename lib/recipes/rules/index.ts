@@ -20,6 +20,7 @@ import { multiNodeDistribution } from './multi-node-distribution';
 import { multiNodeEfa } from './multi-node-efa';
 import { qualityGateWithoutEval } from './quality-gate-without-eval';
 import { renamedKey } from './renamed-key';
+import { reportToReplaced } from './report-to-replaced';
 import { resourceNames } from './resource-names';
 import type { LintRule } from './rule-support';
 import { servingImage } from './serving-image';
@@ -69,6 +70,7 @@ export const LINT_RULES: readonly LintRule[] = [
   servingMaxModelLen,
   servingImage,
   qualityGateWithoutEval,
+  reportToReplaced,
 ];
 
 /** Keys the raw rules explain better than the schema's "unknown key" (stripped before the schema runs). */

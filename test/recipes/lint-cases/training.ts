@@ -246,4 +246,15 @@ export const trainingCases: RuleCase[] = [
       training(d).image_uri = 'pytorch/pytorch:latest';
     },
   },
+  {
+    what: "report_to trackio (TRL's example default), not installed in the training image",
+    rule: 'report-to-replaced',
+    level: 'warning',
+    keyPath: 'report_to',
+    message:
+      /report_to: found \["trackio"\]; trackio is not installed in the training image; the job reports to MLflow .* or TensorBoard instead; write report_to: tensorboard \(installed: mlflow, tensorboard\), or remove it/,
+    mutate: (d) => {
+      d.report_to = ['trackio'];
+    },
+  },
 ];
