@@ -68,15 +68,29 @@ export interface FlatIssue {
   readonly values?: readonly unknown[];
 }
 
-function flatten(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): FlatIssue[] {
+/** How well a union branch's issues fit the value: nested problems > a wrong value > a wrong type. */
+function branchFit(issues: readonly FlatIssue[], depth: number, value: unknown): number {
+  if (issues.some((i) => i.path.length > depth)) return 2;
+  const primitive = value === null || typeof value !== 'object';
+  const wrongType = (i: FlatIssue) => i.code === 'invalid_type' || (i.code === 'invalid_value' && !primitive);
+  return issues.every(wrongType) ? 0 : 1;
+}
+
+function flatten(
+  issues: readonly z.core.$ZodIssue[],
+  input: unknown,
+  prefix: readonly PropertyKey[] = [],
+): FlatIssue[] {
   return issues.flatMap((issue): FlatIssue[] => {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-      // The branch the value was meant for: the one whose problems are not all "wrong type" at the value itself
-      // (`report_to: trackoi` is an enum typo, not a list of the wrong type).
-      const branches = issue.errors.map((branch) => flatten(branch, path));
-      const meant = branches.find((b) => b.some((i) => i.code !== 'invalid_type' || i.path.length > path.length));
-      return meant ?? [{ code: issue.code, path, message: issue.message }];
+      // The branch the value was meant for (`report_to: trackoi` is an enum typo, not a list of the wrong type;
+      // `report_to: [tensorboard, wandbb]` is a list with one bad item).
+      const value = valueAt(input, path);
+      const branches = issue.errors.map((branch) => flatten(branch, input, path));
+      const fits = branches.map((b) => branchFit(b, path.length, value));
+      const best = Math.max(...fits);
+      return best > 0 ? branches[fits.indexOf(best)] : [{ code: issue.code, path, message: issue.message }];
     }
     return [
       {
@@ -91,8 +105,8 @@ function flatten(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyK
 }
 
 /** The zod issues of `error` flattened through unions; see {@link FlatIssue}. */
-export function flatIssues(error: z.ZodError): FlatIssue[] {
-  return flatten(error.issues);
+export function flatIssues(error: z.ZodError, input: unknown): FlatIssue[] {
+  return flatten(error.issues, input);
 }
 
 /** `; did you mean lora_alpha?` when a known name is a likely intended spelling. */
@@ -129,7 +143,7 @@ export function describeIssue(issue: FlatIssue, input: unknown, key?: string, sc
  */
 export function formatZodIssues(error: z.ZodError, input: unknown, schema?: z.ZodType): string[] {
   const lines: string[] = [];
-  for (const issue of flatIssues(error)) {
+  for (const issue of flatIssues(error, input)) {
     if (issue.keys) {
       for (const key of issue.keys)
         lines.push(`${formatPath([...issue.path, key])}: ${describeIssue(issue, input, key, schema)}`);

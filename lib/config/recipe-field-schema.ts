@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { closestName } from './suggest';
 
 /**
  * Turns one exported training field (lib/config/recipe-fields.generated.json, written by
@@ -43,7 +44,20 @@ function ranged(schema: z.ZodNumber, bounds: Bounds): z.ZodNumber {
   return s;
 }
 
-function typeSchema(field: FieldType, bounds: Bounds): z.ZodType {
+/** A string matching `pattern` (a Hub attention kernel), or else one of `choices`, which the message lists. */
+function patternString(pattern: string, choices: readonly string[]): z.ZodType {
+  return z.string().regex(new RegExp(pattern), {
+    error: (issue) => {
+      const close = typeof issue.input === 'string' ? closestName(issue.input, choices) : undefined;
+      return (
+        `expected one of ${choices.map((c) => JSON.stringify(c)).join(', ')}, or a Hub kernel like "org/repo"` +
+        (close ? `; did you mean ${close}?` : '')
+      );
+    },
+  });
+}
+
+function typeSchema(field: FieldType, bounds: Bounds, choices: readonly string[] = []): z.ZodType {
   let schema: z.ZodType;
   switch (field.type) {
     case 'bool':
@@ -56,9 +70,7 @@ function typeSchema(field: FieldType, bounds: Bounds): z.ZodType {
       schema = ranged(z.number(), bounds);
       break;
     case 'str':
-      schema = field.pattern
-        ? z.string().regex(new RegExp(field.pattern), `expected a Hub kernel like "org/repo" (${field.pattern})`)
-        : z.string();
+      schema = field.pattern ? patternString(field.pattern, choices) : z.string();
       break;
     case 'dict':
       schema = z.record(z.string(), z.unknown());
@@ -73,12 +85,12 @@ function typeSchema(field: FieldType, bounds: Bounds): z.ZodType {
     case 'union': {
       // transformers types many options as `Enum | str` only so that strings parse; a typo is still a typo.
       // A `str` with a pattern (Hub attention kernels) is a real alternative and stays.
-      const hasEnum = field.of.some((f) => f.type === 'enum');
-      const members = hasEnum ? field.of.filter((f) => f.type !== 'str' || f.pattern) : field.of;
+      const enumValues = field.of.flatMap((f) => (f.type === 'enum' ? f.values : []));
+      const members = enumValues.length > 0 ? field.of.filter((f) => f.type !== 'str' || f.pattern) : field.of;
       schema =
         members.length === 1
           ? typeSchema(members[0], bounds)
-          : z.union(members.map((m) => typeSchema(m, bounds)) as [z.ZodType, z.ZodType, ...z.ZodType[]]);
+          : z.union(members.map((m) => typeSchema(m, bounds, enumValues)) as [z.ZodType, z.ZodType, ...z.ZodType[]]);
       break;
     }
     default:

@@ -41,7 +41,7 @@ export interface RecipeValidation {
 }
 
 function schemaFindings(file: string, error: z.ZodError, input: unknown): Finding[] {
-  return flatIssues(error).flatMap((issue) => {
+  return flatIssues(error, input).flatMap((issue) => {
     const entries = issue.keys
       ? issue.keys.map((key) => ({
           keyPath: formatPath([...issue.path, key]),
