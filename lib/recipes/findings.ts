@@ -27,11 +27,16 @@ export function findingLocation(f: Finding): string {
   return f.line === undefined ? f.file : `${f.file}:${f.line}:${f.column ?? 1}`;
 }
 
-/** `error recipes/x.yaml:12:15: lora_dropout: found 0.05; <message>; <fix> [rule]` — one line, enough to act on. */
-export function formatFinding(f: Finding): string {
+/** `lora_dropout: found 0.05; <message>; <fix>`: the finding without level, place and rule. */
+export function findingText(f: Finding): string {
   const found = f.found === undefined ? '' : `found ${f.found}; `;
   const fix = f.fix ? `; ${f.fix}` : '';
-  return `${f.level} ${findingLocation(f)}: ${f.keyPath}: ${found}${f.message}${fix} [${f.rule}]`;
+  return `${f.keyPath}: ${found}${f.message}${fix}`;
+}
+
+/** `error recipes/x.yaml:12:15: lora_dropout: found 0.05; <message>; <fix> [rule]` — one line, enough to act on. */
+export function formatFinding(f: Finding): string {
+  return `${f.level} ${findingLocation(f)}: ${findingText(f)} [${f.rule}]`;
 }
 
 export function countLevels(findings: readonly Finding[]): { errors: number; warnings: number } {

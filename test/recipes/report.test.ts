@@ -180,7 +180,9 @@ describe('npm run recipes (the real CLI)', () => {
     const result = run(['--dir', dir]);
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/bad\s+gpt-oss-20b .* 2 errors/);
-    expect(result.stdout).toMatch(/error .*bad\.yaml:\d+:\d+: max_seq_length: found 4096; .*write max_length: 4096 instead/);
+    expect(result.stdout).toMatch(
+      /error .*bad\.yaml:\d+:\d+: max_seq_length: found 4096; .*write max_length: 4096 instead/,
+    );
     expect(result.stdout).toMatch(
       /error .*bad\.yaml:\d+:\d+: platform\.training\.instance_type: found "ml\.g6\.xlarge"; estimated peak/,
     );

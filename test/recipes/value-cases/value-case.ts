@@ -80,7 +80,12 @@ export const CHOICE_CASES: ValueCase[] = [
 
 /** Values a field accepts in another form: a list for report_to, a Hub kernel for attn_implementation, null. */
 export const OTHER_CASES: ValueCase[] = [
-  { key: 'report_to', good: ['tensorboard', 'mlflow'], bad: ['tensorboard', 'wandbb'], message: /did you mean wandb\?/ },
+  {
+    key: 'report_to',
+    good: ['tensorboard', 'mlflow'],
+    bad: ['tensorboard', 'wandbb'],
+    message: /did you mean wandb\?/,
+  },
   {
     key: 'attn_implementation',
     good: 'kernels-community/vllm-flash-attn3',
