@@ -159,3 +159,10 @@ describe('--format markdown (the pull-request comment)', () => {
     expect(stdout).toMatch(/^\| `a` \| changed \|/m);
   });
 });
+
+test('the CI workflow annotates the PR and finds its comment by the marker the Markdown starts with', () => {
+  const workflow = fs.readFileSync(path.join(REPO_ROOT, '.github', 'workflows', 'ci.yml'), 'utf8');
+  expect(workflow).toContain('npm run --silent recipes -- --format github');
+  expect(workflow).toContain('recipes -- --format markdown --base "$RUNNER_TEMP/base/recipes"');
+  expect(workflow).toContain(`marker='${MARKDOWN_MARKER}'`);
+});
