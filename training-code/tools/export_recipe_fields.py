@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import peft  # noqa: E402
 import transformers  # noqa: E402
 import trl  # noqa: E402
-
-from gpt_oss_train.args import RENAMED_KEYS, recipe_dataclasses  # noqa: E402
 from recipe_field_ranges import RANGES  # noqa: E402
 from recipe_field_values import attention_choices, installed_report_to, report_to_choices  # noqa: E402
+
+from gpt_oss_train.args import RENAMED_KEYS, recipe_dataclasses  # noqa: E402
 
 
 def describe_type(tp) -> dict:
