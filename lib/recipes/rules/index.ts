@@ -31,8 +31,10 @@ import { servingTensorParallel } from './serving-tensor-parallel';
 import { singleGpuOnMultiGpu } from './single-gpu-on-multi-gpu';
 import { spotMaxWait } from './spot-max-wait';
 import { spotWithoutCheckpoints } from './spot-without-checkpoints';
+import { stepIntervals } from './step-intervals';
 import { targetParametersDropout } from './target-parameters-dropout';
 import { targetParametersUnmatched } from './target-parameters-unmatched';
+import { trainingArgumentConflicts } from './training-argument-conflicts';
 import { trainingImage } from './training-image';
 import { trainingInstance } from './training-instance';
 import { unknownModel } from './unknown-model';
@@ -71,6 +73,8 @@ export const LINT_RULES: readonly LintRule[] = [
   servingImage,
   qualityGateWithoutEval,
   reportToReplaced,
+  stepIntervals,
+  trainingArgumentConflicts,
 ];
 
 /** Keys the raw rules explain better than the schema's "unknown key" (stripped before the schema runs). */
