@@ -85,6 +85,10 @@ describe('stock recipes with only a platform block added', () => {
       'torch_dtype',
       'warmup_ratio',
     ]);
+    // report_to: trackio (TRL's example default) is swapped at run time, and the PR says so
+    expect(v.findings.filter((f) => f.rule === 'report-to-replaced').map((f) => [f.level, f.found])).toEqual([
+      ['warning', '["trackio"]'],
+    ]);
   });
 
   test('fails on the AWS sample recipe, reporting every one of its defects at once', () => {
