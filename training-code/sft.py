@@ -26,7 +26,8 @@ accelerate launch --config_file configs/zero3.yaml --num_processes 8 \
 
 Command-line flags override the recipe (`--max_steps 100`, `--learning_rate 1e-4`). The recipe's `platform`
 block is ignored here; unknown keys are errors. Outputs: checkpoints in `--output_dir` (resumed automatically),
-the adapter under `$SM_MODEL_DIR/adapter`, the merged bf16 model at the root of `$SM_MODEL_DIR`, and
+the adapter under `$SM_MODEL_DIR/adapter`, the merged bf16 model at the root of `$SM_MODEL_DIR` (or the full
+fine-tune there), reloaded in a clean process and compared tensor by tensor before the job succeeds, and
 `$SM_MODEL_DIR/evaluation.json` with the final metrics.
 """
 
@@ -72,6 +73,7 @@ def run_merge(base: str, adapter_dir: Path, output_dir: Path, revision: str, tru
     env = clean_environment()
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code_dir), env.get("PYTHONPATH")]))
     summary_path = adapter_dir / "merge_summary.json"
+    error_path = adapter_dir / "merge_error.txt"
     command = [
         sys.executable,
         "-m",
@@ -86,11 +88,18 @@ def run_merge(base: str, adapter_dir: Path, output_dir: Path, revision: str, tru
         revision,
         "--summary",
         str(summary_path),
+        "--error-file",
+        str(error_path),
     ]
     if trust_remote_code:
         command.append("--trust-remote-code")
     print(f"merging the adapter into {base} (bf16, clean process)", flush=True)
-    subprocess.run(command, env=env, check=True)
+    done = subprocess.run(command, env=env)
+    if done.returncode != 0:
+        from gpt_oss_train.outputs import OutputError
+
+        reason = error_path.read_text() if error_path.is_file() else "see the log above"
+        raise OutputError(f"merging the adapter failed (exit {done.returncode}): {reason}")
     return json.loads(summary_path.read_text())
 
 
@@ -109,16 +118,19 @@ def main(script_args, training_args, model_args, recipe=None) -> RunResult:
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
     from trl import SFTTrainer
 
-    from gpt_oss_train.callbacks import GracefulStopCallback, MetricsLogCallback, QuietProgressCallback
+    from gpt_oss_train.callbacks import GracefulStopCallback, MetricsLogCallback, QuietProgressCallback, RunTotals
+    from gpt_oss_train.chat import training_chat_template
     from gpt_oss_train.data import load_training_data
     from gpt_oss_train.modeling import (
         build_peft_config,
         check_lora_targets,
         check_model_args,
         check_target_parameters,
+        count_parameters,
         load_model,
         load_tokenizer,
     )
+    from gpt_oss_train.outputs import state_digests, verify_saved
     from gpt_oss_train.tracking import configure_reporting, end_mlflow_run, provenance_tags, start_mlflow_run
 
     is_main = training_args.process_index == 0
@@ -146,6 +158,10 @@ def main(script_args, training_args, model_args, recipe=None) -> RunResult:
     # Load tokenizer & data
     # ------------------------
     tokenizer = load_tokenizer(model_args, training_args)
+    # Rows render with the date pinned (and TRL's assistant markers for assistant_only_loss); the saved tokenizer
+    # gets the original template back before any output is written (gpt_oss_train/chat.py).
+    serving_template = tokenizer.chat_template
+    tokenizer.chat_template = training_chat_template(tokenizer, training_args.assistant_only_loss)
     data = load_training_data(script_args, training_args, tokenizer)
     if is_main:
         print(
@@ -163,6 +179,7 @@ def main(script_args, training_args, model_args, recipe=None) -> RunResult:
     # Train (resuming from the last complete checkpoint)
     # ------------------------
     stop = GracefulStopCallback()
+    totals = RunTotals()
     trainer = SFTTrainer(
         model=model,
         args=training_args,
@@ -170,18 +187,18 @@ def main(script_args, training_args, model_args, recipe=None) -> RunResult:
         eval_dataset=data.eval,
         processing_class=tokenizer,
         peft_config=peft_config,
-        callbacks=[MetricsLogCallback(), stop],
+        callbacks=[totals, MetricsLogCallback(), stop],
     )
     # MetricsLogCallback prints every log as a [metrics] line; the stock printers would print each twice.
     trainer.remove_callback(PrinterCallback)
     if trainer.pop_callback(ProgressCallback) is not None:
         trainer.add_callback(QuietProgressCallback())
     stop.accelerator = trainer.accelerator
+    totals.trainer = trainer
     stop.install()
     check_lora_targets(trainer.model, model_args)
+    trainable, total = count_parameters(trainer.model)  # real sizes under ZeRO-3 partitioning too
     if is_main and model_args.use_peft:
-        trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
-        total = sum(p.numel() for p in trainer.model.parameters())
         print(f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / max(total, 1):.3f}%)", flush=True)
 
     resume = training_args.resume_from_checkpoint or last_complete_checkpoint(training_args.output_dir)
@@ -202,7 +219,10 @@ def main(script_args, training_args, model_args, recipe=None) -> RunResult:
     # Evaluate
     # ------------------------
     metrics = {
-        "train_loss": train_result.training_loss,
+        # over every step of the run, also across resumes (the Trainer's own covers this session only)
+        "train_loss": totals.run_train_loss(
+            train_result.training_loss, trainer.state.global_step, trainer._initial_global_step
+        ),
         "global_step": trainer.state.global_step,
         "epoch": trainer.state.epoch,
         **{k: v for k, v in train_result.metrics.items() if k != "train_loss"},
@@ -223,10 +243,17 @@ def main(script_args, training_args, model_args, recipe=None) -> RunResult:
     # ------------------------
     unwrapped = trainer.accelerator.unwrap_model(trainer.model)
     unwrapped.config.use_cache = True  # for serving; training ran with the KV cache off
+    tokenizer.chat_template = serving_template
+    expected = None
     if model_args.use_peft:
         trainer.save_model(str(model_dir / "adapter"))
     else:
         trainer.save_model(str(model_dir))
+        # What save_model wrote, gathered the same way (a collective under ZeRO-3), to compare after a reload.
+        engine = trainer.deepspeed if trainer.is_deepspeed_enabled else trainer.model
+        saved_state = trainer.accelerator.get_state_dict(engine)
+        expected = state_digests(saved_state) if is_main else None
+        del saved_state
     trainer.accelerator.wait_for_everyone()
     trainer.end()  # destroys the process group: the merge below must not hold the other ranks in a collective
     result = RunResult(trainer, metrics, model_dir, data.train_rows, data.eval_rows)
@@ -241,8 +268,15 @@ def main(script_args, training_args, model_args, recipe=None) -> RunResult:
         "mlflow_run_id": mlflow_run_id,
         "base_model": model_args.model_name_or_path,
         "use_peft": model_args.use_peft,
+        "trainable_parameters": trainable,
+        "total_parameters": total,
         "metrics": metrics,
     }
+    if expected is not None:
+        from gpt_oss_train.merge import clean_environment
+
+        print("reloading the saved model in a clean process to compare every tensor", flush=True)
+        run_info["reload"] = verify_saved(model_dir, expected, env=clean_environment())
     if model_args.use_peft and script_args.merge_adapter:
         run_info["merge"] = run_merge(
             model_args.model_name_or_path,
@@ -263,13 +297,14 @@ if __name__ == "__main__":
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from gpt_oss_train.args import make_parser
     from gpt_oss_train.data import DataError
+    from gpt_oss_train.outputs import OutputError
     from gpt_oss_train.recipe import RecipeError
 
     try:
         parser = make_parser()
         script_args, training_args, model_args = parser.parse_args_and_config()
         main(script_args, training_args, model_args, recipe=parser.recipe)
-    except (RecipeError, DataError) as err:
+    except (RecipeError, DataError, OutputError) as err:
         # Shown as the training job's FailureReason; one line per problem, no traceback needed.
         failure_file = os.environ.get("GPT_OSS_FAILURE_FILE")
         if failure_file and os.environ.get("RANK", "0") == "0":
@@ -277,3 +312,11 @@ if __name__ == "__main__":
             Path(failure_file).write_text(str(err)[:1000])
         print(f"ERROR {err}", file=sys.stderr, flush=True)
         sys.exit(2)
+    # A distributed run has written every output and destroyed its process group by now. Leave without C++
+    # destructors: on CPU a finished ZeRO-3 rank sometimes aborted in teardown ("terminate called without an active
+    # exception", SIGABRT), and torchrun then stopped the main rank in the middle of its merge.
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)

@@ -22,6 +22,13 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
+/** commander parser for numbers above 0 (fractional epochs). */
+export function parsePositiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number above 0, found "${value}"`);
+  return n;
+}
+
 /** commander parser for positive numbers (seconds, temperatures). */
 export function parseNonNegativeNumber(value: string): number {
   const n = Number(value);

@@ -4,13 +4,15 @@ import {
   type ListPipelinesCommandOutput,
 } from '@aws-sdk/client-sagemaker';
 import { pipelineName, recipeNameFromResource, resourcePrefix, stackName } from '../config/naming';
+import type { PrimitiveType } from '../pipeline/expressions';
+import { PIPELINE_PARAMETER_TYPES, PIPELINE_PARAMETERS, type PipelineParameterKey } from '../pipeline/parameters';
 import type { CliContext } from './context';
 import { awsCall, CliError } from './errors';
 
 /** One parameter of a pipeline definition (the values a user may change when pressing Execute). */
 export interface PipelineParameter {
   readonly Name: string;
-  readonly Type: 'String' | 'Integer' | 'Float' | 'Boolean' | string;
+  readonly Type: PrimitiveType | string;
   readonly DefaultValue?: string | number | boolean;
 }
 
@@ -112,26 +114,41 @@ export function parseParameters(definition: string | undefined, pipeline: string
   );
 }
 
-/** What a user can override at `run`, and how each maps onto the pipeline's parameter names. */
+/**
+ * The `run` flags and the pipeline parameter each sets. Names and types come from the pipeline builder's
+ * exported contract (lib/pipeline/parameters.ts), never from the deployed definition's spelling.
+ */
 export const OVERRIDABLE = {
-  instanceType: { label: '--instance-type', pattern: /^(training)?instance_?type$/i },
-  instanceCount: { label: '--instance-count', pattern: /^(training)?instance_?count$/i },
-  dataset: { label: '--dataset', pattern: /^(training_?)?(dataset|data)(_?s3)?(_?uri|_?url|_?location)?$/i },
-  spot: { label: '--spot/--no-spot', pattern: /^(use_?|enable_?)?(managed_?)?spot(_?training)?$/i },
-  epochs: { label: '--epochs', pattern: /^(num_?train_?)?epochs$/i },
-  maxSteps: { label: '--max-steps', pattern: /^max_?steps$/i },
-  maxRuntime: { label: '--max-runtime', pattern: /^max_?runtime(_?(seconds|in_?seconds))?$/i },
-} as const;
+  instanceType: { label: '--instance-type', parameter: 'instanceType' },
+  instanceCount: { label: '--instance-count', parameter: 'instanceCount' },
+  dataset: { label: '--dataset', parameter: 'datasetS3Uri' },
+  baseModel: { label: '--base-model-s3-uri', parameter: 'baseModelS3Uri' },
+  spot: { label: '--spot/--no-spot', parameter: 'useSpot' },
+  epochs: { label: '--epochs', parameter: 'numTrainEpochs' },
+  maxSteps: { label: '--max-steps', parameter: 'maxSteps' },
+  maxRuntime: { label: '--max-runtime', parameter: 'maxRuntimeSeconds' },
+} as const satisfies Record<string, { label: string; parameter: PipelineParameterKey }>;
 
 export type Overridable = keyof typeof OVERRIDABLE;
 
-/** The pipeline parameter a `run` flag sets, or undefined when the pipeline has none. */
+/** The pipeline parameter a `run` flag sets, or undefined when the deployed pipeline has none. */
 export function findParameter(params: readonly PipelineParameter[], kind: Overridable): PipelineParameter | undefined {
-  return params.find((p) => OVERRIDABLE[kind].pattern.test(p.Name));
+  const name = PIPELINE_PARAMETERS[OVERRIDABLE[kind].parameter];
+  return params.find((p) => p.Name === name);
+}
+
+/** The type the builder declares the parameter of a `run` flag with. */
+export function parameterType(kind: Overridable): PrimitiveType {
+  return PIPELINE_PARAMETER_TYPES[OVERRIDABLE[kind].parameter];
+}
+
+/** The S3 URI a pipeline parameter of a `run` flag holds by default (undefined when absent or not S3). */
+export function defaultS3Uri(params: readonly PipelineParameter[], kind: 'dataset' | 'baseModel'): string | undefined {
+  const p = findParameter(params, kind);
+  return typeof p?.DefaultValue === 'string' && p.DefaultValue.startsWith('s3://') ? p.DefaultValue : undefined;
 }
 
 /** The dataset S3 URI a pipeline reads by default (its dataset parameter's default value). */
 export function defaultDatasetUri(params: readonly PipelineParameter[]): string | undefined {
-  const p = findParameter(params, 'dataset');
-  return typeof p?.DefaultValue === 'string' && p.DefaultValue.startsWith('s3://') ? p.DefaultValue : undefined;
+  return defaultS3Uri(params, 'dataset');
 }

@@ -38,8 +38,23 @@ export const vpcConfigSchema = z.discriminatedUnion('mode', [
         .min(2, 'VPC-only Studio needs subnets in at least two AZs; use 2 or more')
         .max(6)
         .default(2),
+      natGateways: z
+        .number()
+        .int()
+        .min(0)
+        .max(6)
+        .default(0)
+        .describe(
+          'NAT gateways (and public subnets) giving the private subnets internet egress; 0 keeps the VPC without ' +
+            'internet, so jobs read base models only from S3 (stage-model). 1 or more lets jobs download ' +
+            'model_name_or_path from the Hugging Face Hub, at the NAT cost (see the README)',
+        ),
     })
-    .strict(),
+    .strict()
+    .refine((v) => v.natGateways <= v.maxAzs, {
+      message: 'natGateways is at most one per AZ; write a number up to maxAzs',
+      path: ['natGateways'],
+    }),
   z
     .object({
       mode: z.literal('import'),
@@ -67,6 +82,13 @@ export const vpcConfigSchema = z.discriminatedUnion('mode', [
         .boolean()
         .default(true)
         .describe('create the VPC endpoints Studio and training need; false when the VPC already has them'),
+      internetEgress: z
+        .boolean()
+        .default(false)
+        .describe(
+          'the private subnets route to the internet (NAT); true lets jobs download model_name_or_path from the ' +
+            'Hugging Face Hub instead of reading it from S3',
+        ),
     })
     .strict()
     .refine((v) => v.privateSubnetIds.length === v.availabilityZones.length, {
@@ -116,7 +138,7 @@ export const appConfigSchema = z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region name like "us-east-1"')
       .optional(),
-    vpc: vpcConfigSchema.default({ mode: 'create', cidr: '10.40.0.0/16', maxAzs: 2 }),
+    vpc: vpcConfigSchema.default({ mode: 'create', cidr: '10.40.0.0/16', maxAzs: 2, natGateways: 0 }),
     studio: z
       .object({
         users: z.array(studioUserSchema).default([]),
@@ -160,4 +182,9 @@ export const appConfigSchema = z
 
 export type AppConfig = z.infer<typeof appConfigSchema>;
 export type VpcConfig = z.infer<typeof vpcConfigSchema>;
+
+/** Whether the platform's private subnets reach the internet (NAT), so that jobs may read the Hugging Face Hub. */
+export function hasInternetEgress(vpc: VpcConfig): boolean {
+  return vpc.mode === 'create' ? vpc.natGateways > 0 : vpc.internetEgress;
+}
 export type MlflowConfig = z.infer<typeof mlflowConfigSchema>;

@@ -61,12 +61,15 @@ export const DEFAULT_MAX_MODEL_LEN = 8192;
 
 export const DISTRIBUTIONS = ['single-gpu', 'ddp', 'zero3', 'zero3-offload'] as const;
 
+/** A SageMaker instance type name, e.g. `ml.p5.48xlarge` or `ml.p6-b200.48xlarge`. */
+export const INSTANCE_TYPE_PATTERN = /^ml\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$/;
+
 const instanceType = z
   .string({
     error: (issue) =>
       issue.input === undefined ? 'required: write a SageMaker instance type like "ml.p5.4xlarge"' : undefined,
   })
-  .regex(/^ml\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$/, 'expected a SageMaker instance type like "ml.p5.48xlarge"');
+  .regex(INSTANCE_TYPE_PATTERN, 'expected a SageMaker instance type like "ml.p5.48xlarge"');
 
 const PLATFORM_MISSING =
   'every recipe needs a platform: block (what SageMaker needs besides the training arguments); add ' +

@@ -16,6 +16,9 @@ export const STAGED_MODEL_MANIFEST = 'staging-manifest.json';
 /** TRL's ModelConfig default for `model_revision`. */
 export const DEFAULT_MODEL_REVISION = 'main';
 
+/** A Hub repo id: `name` or `owner/name` (letters, digits, `-`, `_`, `.`), the only thing `stage-model` copies. */
+export const HUB_REPO_ID = /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/;
+
 /** Key prefix (ending in `/`) of one staged model revision. */
 export function stagedModelPrefix(hubId: string, revision: string = DEFAULT_MODEL_REVISION): string {
   return `${BASE_MODELS_PREFIX}${hubId}/${revision}/`;

@@ -13,7 +13,7 @@ import { ARTIFACTS_LAYOUT } from '../config/artifacts-layout';
 import { KMS_VIA_S3_READ_ACTIONS, S3_BUCKET_LIST_ACTIONS, S3_OBJECT_READ_ACTIONS } from '../iam/perms';
 import type { ServingPlan } from '../recipes/serving-plan';
 import { acknowledgeWildcardResources } from './compliance';
-import { PipelineFileDeployment } from './training-pipeline';
+import { PipelineFileDeployment } from './pipeline-file-deployment';
 
 /**
  * The per-recipe settings of the REGISTER and DEPLOY state machines, as one small JSON object per recipe in

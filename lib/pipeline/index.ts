@@ -2,6 +2,7 @@
 export { ARTIFACT_KEYS } from '../config/artifacts-layout';
 export * from './definition';
 export * from './expressions';
+export * from './parameters';
 export * from './resolve';
 export * from './steps';
 export * from './training-definition';

@@ -188,6 +188,10 @@ export class TrainingStep extends Step {
     options: StepOptions = {},
   ) {
     super(name, 'Training', options);
+    // CreateTrainingJob rejects two channels of one name; the job would see only one directory per name anyway.
+    const channels = (args.InputDataConfig ?? []).map((c) => c.ChannelName);
+    const twice = channels.filter((c, i) => channels.indexOf(c) !== i);
+    if (twice.length > 0) throw new Error(`step ${name}: input channel "${twice[0]}" is defined twice`);
     const metrics = args.AlgorithmSpecification.MetricDefinitions ?? [];
     const seen = new Set<string>();
     for (const m of metrics) {

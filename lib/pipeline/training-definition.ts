@@ -4,6 +4,16 @@ import { maxWaitSecondsOf, requiredNumberValue } from '../config/recipe-values';
 import { PipelineDefinition } from './definition';
 import { ExecutionVariable, Join, Parameter, type StringValue } from './expressions';
 import {
+  type BaseModelSource,
+  defaultBaseModelS3Uri,
+  HUB_OFFLINE_ENVIRONMENT,
+  MODEL_CHANNEL,
+  MODEL_SOURCE_ENV,
+  PIPELINE_PARAMETER_TYPES,
+  PIPELINE_PARAMETERS,
+  type PipelineParameterKey,
+} from './parameters';
+import {
   Condition,
   ConditionStep,
   FailStep,
@@ -20,18 +30,6 @@ import {
  * on-demand Training step, and a quality gate on the final eval loss. Pure: every AWS-side value comes in
  * through {@link TrainingDeployValues}, as CDK tokens in the stack and as concrete strings in tests.
  */
-
-/** Names of the pipeline parameters (what the Studio "Execute" form shows). */
-export const PIPELINE_PARAMETERS = {
-  instanceType: 'TrainingInstanceType',
-  instanceCount: 'TrainingInstanceCount',
-  datasetS3Uri: 'DatasetS3Uri',
-  maxRuntimeSeconds: 'MaxRuntimeSeconds',
-  useSpot: 'UseSpot',
-  maxWaitSeconds: 'MaxWaitSeconds',
-  numTrainEpochs: 'NumTrainEpochs',
-  maxSteps: 'MaxSteps',
-} as const;
 
 /** Step names; the register stage finds the training job of an execution by these. */
 export const PIPELINE_STEPS = {
@@ -81,6 +79,12 @@ export interface TrainingPipelineOptions {
   readonly volumeSizeGb: number;
   /** Commit of the deployed checkout, recorded on every job. */
   readonly gitSha: string;
+  /**
+   * Where the jobs get the base model: `staged` (the `model` channel, Hub offline) or `hub` (download, needs
+   * a VPC with internet egress).
+   * @default 'staged'
+   */
+  readonly baseModelSource?: BaseModelSource;
 }
 
 /**
@@ -110,6 +114,17 @@ export const JOB_INTERNAL_ERROR_RETRIES = 2;
 
 function recipeError(recipe: LoadedRecipe, key: string, message: string): Error {
   return new Error(`${recipe.file}: ${key}: ${message}`);
+}
+
+/** Every declared parameter has the type the exported contract ({@link PIPELINE_PARAMETER_TYPES}) gives it. */
+function assertParameterTypes(parameters: readonly Parameter[]): void {
+  const byName = new Map(Object.entries(PIPELINE_PARAMETERS).map(([key, name]) => [name as string, key]));
+  for (const p of parameters) {
+    const key = byName.get(p.name) as PipelineParameterKey | undefined;
+    if (key === undefined || PIPELINE_PARAMETER_TYPES[key] !== p.valueType) {
+      throw new Error(`pipeline parameter ${p.name} (${p.valueType}) is not declared so in lib/pipeline/parameters.ts`);
+    }
+  }
 }
 
 /**
@@ -168,16 +183,27 @@ export function buildTrainingPipeline(
     defaultValue: requiredNumberValue(recipe.document, 'max_steps'),
     description: 'Stop after this many optimizer steps (max_steps); -1 trains for NumTrainEpochs',
   });
+  const baseModelSource = options.baseModelSource ?? 'staged';
+  const baseModelS3Uri =
+    baseModelSource === 'staged'
+      ? Parameter.string(P.baseModelS3Uri, {
+          defaultValue: defaultBaseModelS3Uri(recipe, values.artifactsBucketName),
+          description:
+            'S3 prefix of the base model staged by `npm run cli -- stage-model` (model_name_or_path at model_revision)',
+        })
+      : undefined;
   const parameters = [
     instanceType,
     instanceCount,
     datasetS3Uri,
+    ...(baseModelS3Uri ? [baseModelS3Uri] : []),
     maxRuntime,
     useSpot,
     maxWaitSeconds,
     numTrainEpochs,
     maxSteps,
   ];
+  assertParameterTypes(parameters);
 
   // ------------------------------------------------------------------
   // The CreateTrainingJob request shared by both capacity branches
@@ -195,6 +221,9 @@ export function buildTrainingPipeline(
     RECIPE_HASH: recipe.hash,
     GIT_SHA: options.gitSha,
     DATASET_URI: datasetS3Uri,
+    // without egress nothing may wait on the Hub: the model comes from the `model` channel, the data from `training`.
+    [MODEL_SOURCE_ENV]: baseModelS3Uri ? 'channel' : 'hub',
+    ...(baseModelS3Uri ? HUB_OFFLINE_ENVIRONMENT : {}),
   };
   const checkpointConfig = training.checkpoints
     ? {
@@ -221,6 +250,7 @@ export function buildTrainingPipeline(
       channel('code', values.codeS3Uri),
       channel('recipe', `${artifacts}${ARTIFACT_KEYS.recipePrefix(recipe.name, recipe.hash)}`),
       channel('training', datasetS3Uri),
+      ...(baseModelS3Uri ? [channel(MODEL_CHANNEL, baseModelS3Uri)] : []),
     ],
     OutputDataConfig: {
       S3OutputPath: `${artifacts}${ARTIFACT_KEYS.models(recipe.name)}`,

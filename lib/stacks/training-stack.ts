@@ -8,15 +8,16 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import type { Construct } from 'constructs';
-import type { AppConfig } from '../config/app-config';
-import { ARTIFACT_KEYS } from '../config/artifacts-layout';
+import { type AppConfig, hasInternetEgress } from '../config/app-config';
+import { ARTIFACT_KEYS, ARTIFACTS_LAYOUT } from '../config/artifacts-layout';
 import { ConfigError } from '../config/errors';
 import type { LoadedRecipe } from '../config/load-recipes';
+import { PipelineFileDeployment } from '../constructs/pipeline-file-deployment';
 import { PipelineExecutionRole } from '../constructs/pipeline-role';
 import { CODE_ASSET_EXCLUDES, TrainingImage } from '../constructs/training-image';
-import { PipelineFileDeployment, TrainingPipeline } from '../constructs/training-pipeline';
+import { TrainingPipeline } from '../constructs/training-pipeline';
 import { type IMlflowLogging, parseS3Uri, TrainingJobRole } from '../constructs/training-role';
-import type { MetricDefinition, TrainingDeployValues } from '../pipeline';
+import type { BaseModelSource, MetricDefinition, TrainingDeployValues } from '../pipeline';
 import { estimateVolumeSizeGb } from '../recipes/volume-estimator';
 
 /** The repository's training code (the `code` channel and, with a Dockerfile, the image build context). */
@@ -117,6 +118,11 @@ export class TrainingStack extends cdk.Stack {
   public readonly pipelines: ReadonlyMap<string, TrainingPipeline>;
   /** The nested stacks holding the pipelines, by shard number. */
   public readonly shards: ReadonlyMap<number, PipelinesNestedStack>;
+  /**
+   * Where the jobs get their base model: `staged` (the `model` channel from `base-models/`, Hub offline) unless
+   * the VPC has internet egress (`vpc.natGateways`, or `vpc.internetEgress` for an imported VPC): then `hub`.
+   */
+  public readonly baseModelSource: BaseModelSource;
 
   constructor(scope: Construct, id: string, props: TrainingStackProps) {
     super(scope, id, props);
@@ -132,6 +138,7 @@ export class TrainingStack extends cdk.Stack {
     // ------------------------------------------------------------------
     // Roles
     // ------------------------------------------------------------------
+    this.baseModelSource = hasInternetEgress(config.vpc) ? 'hub' : 'staged';
     const extraDatasetUris = [
       ...new Set(props.recipes.map((r) => r.document.platform.data.s3_uri).filter((u): u is string => !!u)),
     ].sort();
@@ -139,7 +146,12 @@ export class TrainingStack extends cdk.Stack {
       key: props.key,
       artifactsBucket: props.artifactsBucket,
       artifactPrefixes: {
-        inputs: [ARTIFACT_KEYS.codeRoot, ARTIFACT_KEYS.recipesRoot],
+        inputs: [
+          ARTIFACT_KEYS.codeRoot,
+          ARTIFACT_KEYS.recipesRoot,
+          // staged base models: read only; only stage-model (an operator) writes them.
+          ...(this.baseModelSource === 'staged' ? [ARTIFACTS_LAYOUT.baseModels] : []),
+        ],
         models: ARTIFACT_KEYS.modelsRoot,
         checkpoints: ARTIFACT_KEYS.checkpointsRoot,
       },
@@ -227,6 +239,7 @@ export class TrainingStack extends cdk.Stack {
           volumeSizeGb:
             recipe.document.platform.training.volume_size_gb ?? (props.volumeSizeGb ?? estimateVolumeSizeGb)(recipe),
           gitSha: props.gitSha ?? 'unknown',
+          baseModelSource: this.baseModelSource,
           pipelineRole: this.pipelineRole.role,
           artifactsBucket: nested.artifactsBucket,
           definitionRevision: props.definitionRevision,

@@ -17,7 +17,9 @@ import {
   executeStateMachines,
   FIXTURES,
   makeProject,
+  putPreparedDataset,
   queueEndpointResults,
+  putStagedModel,
   startStateMachine,
 } from './support';
 import { TINY_ID, tinyModelRepo } from './tiny-model';
@@ -152,6 +154,8 @@ test('stage-model stages from the Hub named by HF_ENDPOINT with HF_TOKEN, as the
 
 test('run prints the execution ARN and console link; an unknown recipe exits 1 with the known ones', async () => {
   await createPipeline(c);
+  await putStagedModel(c);
+  await putPreparedDataset(c);
   const ok = await cli(['run', 'demo-lora', '--epochs', '2', '--endpoint-url', moto.endpoint]);
   expect(ok.code).toBe(0);
   expect(ok.stdout).toMatch(
@@ -164,11 +168,28 @@ test('run prints the execution ARN and console link; an unknown recipe exits 1 w
   expect(bad.stderr).toMatch(
     /^error: unknown recipe "nope": there is no pipeline "gptoss-test-nope" .*deployed recipes: demo-lora/m,
   );
+  // AND a run whose dataset was never prepared exits 1 with one line naming the fix, starting nothing
+  const unprepared = await cli([
+    'run',
+    'demo-lora',
+    '--dataset',
+    's3://gptoss-test-datasets/elsewhere/',
+    '--endpoint-url',
+    moto.endpoint,
+  ]);
+  expect(unprepared.code).toBe(1);
+  expect(unprepared.stderr.trim().split('\n')).toEqual([
+    'error: s3://gptoss-test-datasets/elsewhere/ holds no dataset prepared by prepare-data (no prepared-dataset.manifest); ' +
+      'run "npm run cli -- prepare-data <file> --recipe demo-lora --s3-uri s3://gptoss-test-datasets/elsewhere/" first; ' +
+      'nothing was started',
+  ]);
 });
 
 test('watch exits 1 with the reason when the register stage fails', async () => {
   // GIVEN a finished run and a register execution for it that failed
   await createPipeline(c);
+  await putStagedModel(c);
+  await putPreparedDataset(c);
   const started = await cli(['run', 'demo-lora', '--json', '--endpoint-url', moto.endpoint]);
   const arn = (JSON.parse(started.stdout) as { executionArn: string }).executionArn;
   await executeStateMachines(moto.endpoint, true);

@@ -22,6 +22,7 @@ import { preparedDatasetManifestSchema } from '../../lib/config/prepared-dataset
 import { startMotoServer, type MotoServer } from '../support/moto-server';
 import {
   ACCOUNT,
+  ARTIFACTS_BUCKET,
   CapturedEnvironment,
   type Clients,
   clients,
@@ -34,10 +35,14 @@ import {
   makeProject,
   motoContext,
   PIPELINE,
+  PIPELINE_PARAMETERS,
+  putPreparedDataset,
   putTrainingLogs,
   queueEndpointResults,
   registerPackage,
   ROLE_ARN,
+  STAGED_MODEL_PREFIX,
+  putStagedModel,
   startStateMachine,
 } from './support';
 
@@ -270,8 +275,10 @@ describe('prepare-data', () => {
 
 describe('run', () => {
   test('starts the pipeline with overrides mapped onto its parameters', async () => {
-    // GIVEN a deployed pipeline
+    // GIVEN a deployed pipeline, its base model staged and a prepared dataset at the override location
     await createPipeline(c);
+    await putStagedModel(c);
+    await putPreparedDataset(c, 'datasets/v2/');
     const { ctx, env } = context();
     // WHEN it is run with overrides
     const result = await runPipeline(ctx, 'demo-lora', {
@@ -297,7 +304,13 @@ describe('run', () => {
       { Name: 'NumTrainEpochs', Value: '3' },
       { Name: 'MaxRuntimeSeconds', Value: '7200' },
     ]);
-    // AND the ARN and a console link are printed
+    // AND the preflight said what it found, then the ARN and a console link are printed
+    expect(env.stdoutText).toContain(
+      `model       openai/gpt-oss-20b at main (commit 6cee5e81ee83), staged at s3://${ARTIFACTS_BUCKET}/${STAGED_MODEL_PREFIX}`,
+    );
+    expect(env.stdoutText).toContain(
+      'dataset     2 examples prepared from chat.jsonl, at s3://gptoss-test-datasets/datasets/v2/',
+    );
     expect(env.stdoutText).toContain(`execution   ${result.executionArn}`);
     expect(env.stdoutText).toContain(
       'console     https://us-east-1.console.aws.amazon.com/sagemaker/home?region=us-east-1#/pipelines/details/gptoss-test-demo-lora',
@@ -315,7 +328,12 @@ describe('run', () => {
   });
 
   test('fails on an override the pipeline has no parameter for', async () => {
-    await createPipeline(c);
+    // GIVEN an older deployment without MaxSteps
+    await createPipeline(
+      c,
+      PIPELINE,
+      PIPELINE_PARAMETERS.filter((p) => p.Name !== 'MaxSteps'),
+    );
     const { ctx } = context();
     const message = await expectCliError(runPipeline(ctx, 'demo-lora', { maxSteps: 10 }));
     expect(message).toMatch(
@@ -330,6 +348,8 @@ describe('run', () => {
 describe('watch', () => {
   async function startRun(): Promise<{ arn: string; id: string }> {
     await createPipeline(c);
+    await putStagedModel(c);
+    await putPreparedDataset(c);
     const { ctx } = context();
     const run = await runPipeline(ctx, 'demo-lora');
     ctx.close();

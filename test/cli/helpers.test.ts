@@ -7,8 +7,16 @@ import { buildOverrides } from '../../lib/cli/commands/run';
 import { awsCall, CliError, isNotFound, isNotImplemented, translateAwsError } from '../../lib/cli/errors';
 import { metricsFromJson } from '../../lib/cli/model-packages';
 import { formatBytes, formatDuration, formatTable, Output, ProgressBar } from '../../lib/cli/output';
-import { defaultDatasetUri, findParameter, type PipelineParameter } from '../../lib/cli/pipelines';
+import {
+  defaultDatasetUri,
+  findParameter,
+  OVERRIDABLE,
+  parameterType,
+  type PipelineParameter,
+} from '../../lib/cli/pipelines';
 import { parseS3Uri, partSizeFor } from '../../lib/cli/s3';
+import { PIPELINE_PARAMETER_TYPES, PIPELINE_PARAMETERS } from '../../lib/pipeline';
+import { INSTANCE_CATALOG } from '../../lib/recipes/instance-catalog';
 
 const awsError = (name: string, message: string, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: 400 }, ...extra });
@@ -219,27 +227,52 @@ describe('chat request and response', () => {
 });
 
 describe('run overrides', () => {
+  const P = PIPELINE_PARAMETERS;
   const pipeline = {
     pipelineName: 'gptoss-dev-a',
     parameters: [
-      { Name: 'TrainingInstanceType', Type: 'String', DefaultValue: 'ml.p5.48xlarge' },
-      { Name: 'TrainingInstanceCount', Type: 'Integer', DefaultValue: 1 },
-      { Name: 'TrainingDataS3Uri', Type: 'String', DefaultValue: 's3://b/datasets/a/' },
-      { Name: 'EnableManagedSpotTraining', Type: 'Boolean', DefaultValue: false },
-      { Name: 'MaxSteps', Type: 'Integer', DefaultValue: -1 },
+      { Name: P.instanceType, Type: 'String', DefaultValue: 'ml.p5.48xlarge' },
+      { Name: P.instanceCount, Type: 'Integer', DefaultValue: 1 },
+      { Name: P.datasetS3Uri, Type: 'String', DefaultValue: 's3://b/datasets/a/' },
+      { Name: P.useSpot, Type: 'Boolean', DefaultValue: false },
+      { Name: P.maxSteps, Type: 'Integer', DefaultValue: -1 },
       { Name: 'LearningRate', Type: 'Float', DefaultValue: 0.0002 },
     ] satisfies PipelineParameter[],
   };
 
-  test('maps flags onto differently named parameters', () => {
-    expect(findParameter(pipeline.parameters, 'dataset')?.Name).toBe('TrainingDataS3Uri');
-    expect(findParameter(pipeline.parameters, 'spot')?.Name).toBe('EnableManagedSpotTraining');
+  test("maps flags onto the builder's parameter names, never onto look-alikes", () => {
+    expect(findParameter(pipeline.parameters, 'dataset')?.Name).toBe('DatasetS3Uri');
+    expect(findParameter(pipeline.parameters, 'spot')?.Name).toBe('UseSpot');
     expect(defaultDatasetUri(pipeline.parameters)).toBe('s3://b/datasets/a/');
     expect(buildOverrides(pipeline, { spot: false, maxSteps: 5, params: ['LearningRate=1e-4'] })).toEqual([
-      { Name: 'EnableManagedSpotTraining', Value: 'false' },
+      { Name: 'UseSpot', Value: 'false' },
       { Name: 'MaxSteps', Value: '5' },
       { Name: 'LearningRate', Value: '1e-4' },
     ]);
+    // a parameter named like a flag but not the contract's name is not taken for it
+    const lookAlike = [{ Name: 'TrainingDataS3Uri', Type: 'String', DefaultValue: 's3://b/x/' }];
+    expect(findParameter(lookAlike, 'dataset')).toBeUndefined();
+  });
+
+  test('every flag names a parameter of the contract, with its declared type', () => {
+    for (const [kind, flag] of Object.entries(OVERRIDABLE)) {
+      expect(Object.keys(PIPELINE_PARAMETERS)).toContain(flag.parameter);
+      expect(parameterType(kind as keyof typeof OVERRIDABLE)).toBe(PIPELINE_PARAMETER_TYPES[flag.parameter]);
+    }
+    // NumTrainEpochs is a Float: fractional epochs pass, words do not
+    const epochs = { pipelineName: 'p', parameters: [{ Name: P.numTrainEpochs, Type: 'Float', DefaultValue: 1 }] };
+    expect(buildOverrides(epochs, { params: ['NumTrainEpochs=0.5'] })).toEqual([
+      { Name: 'NumTrainEpochs', Value: '0.5' },
+    ]);
+    expect(buildOverrides(epochs, { epochs: 1.5 })).toEqual([{ Name: 'NumTrainEpochs', Value: '1.5' }]);
+  });
+
+  test('accepts every instance type of the catalog', () => {
+    const withType = { pipelineName: 'p', parameters: [{ Name: P.instanceType, Type: 'String', DefaultValue: 'x' }] };
+    expect(Object.keys(INSTANCE_CATALOG)).toContain('ml.p6-b200.48xlarge');
+    for (const instanceType of Object.keys(INSTANCE_CATALOG)) {
+      expect(buildOverrides(withType, { instanceType })).toEqual([{ Name: P.instanceType, Value: instanceType }]);
+    }
   });
 
   test('warns about an instance type outside the catalog and fails on a malformed one', () => {
@@ -256,7 +289,11 @@ describe('run overrides', () => {
   test.each([
     [{ epochs: 2 }, /has no parameter for --epochs \(its parameters: TrainingInstanceType, /],
     [{ params: ['LearningRate=fast'] }, /LearningRate is a Float; found "fast"/],
-    [{ params: ['EnableManagedSpotTraining=yes'] }, /is a Boolean; write true or false, found "yes"/],
+    [{ params: ['UseSpot=yes'] }, /is a Boolean; write true or false, found "yes"/],
+    [
+      { baseModelS3Uri: 'openai/gpt-oss-20b' },
+      /--base-model-s3-uri: found "openai\/gpt-oss-20b"; expected an S3 prefix/,
+    ],
     [{ params: ['Nope=1'] }, /has no parameter "Nope"/],
     [{ params: ['novalue'] }, /--param: found "novalue"; write Name=Value/],
     [{ dataset: 'datasets/a' }, /--dataset: found "datasets\/a"; expected an S3 URI/],

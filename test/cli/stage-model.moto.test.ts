@@ -243,7 +243,7 @@ describe('stage-model destination', () => {
         PipelineDefinition: JSON.stringify({
           Version: '2020-12-01',
           Parameters: [
-            ...PIPELINE_PARAMETERS,
+            ...PIPELINE_PARAMETERS.filter((p) => p.Name !== 'BaseModelS3Uri'),
             { Name: 'BaseModelS3Uri', Type: 'String', DefaultValue: `s3://${BUCKET}/${pinned}` },
           ],
           Steps: [],

@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,7 +8,7 @@ import {
   CreateLogStreamCommand,
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
@@ -19,6 +20,11 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { CreateStateMachineCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { CliContext, type CliEnvironment, type GlobalOptions } from '../../lib/cli/context';
+import type { PipelineParameter } from '../../lib/cli/pipelines';
+import { loadRecipe } from '../../lib/config/load-recipes';
+import type { PreparedDatasetManifest } from '../../lib/config/prepared-dataset';
+import type { StagedModelManifest } from '../../lib/config/staged-model';
+import { buildTrainingPipeline } from '../../lib/pipeline';
 
 export const FIXTURES = path.join(__dirname, 'fixtures');
 export const ACCOUNT = '123456789012';
@@ -94,26 +100,116 @@ export async function putTrainingLogs(c: Clients, job: string, lines: readonly s
 
 export type Clients = ReturnType<typeof clients>;
 
-/** Parameters as the training stack's pipeline declares them, defaults from the recipe. */
-export const PIPELINE_PARAMETERS = [
-  { Name: 'TrainingInstanceType', Type: 'String', DefaultValue: 'ml.p5.48xlarge' },
-  { Name: 'TrainingInstanceCount', Type: 'Integer', DefaultValue: 1 },
-  { Name: 'DatasetS3Uri', Type: 'String', DefaultValue: `s3://${DATASETS_BUCKET}/datasets/demo-lora/` },
-  { Name: 'UseSpot', Type: 'Boolean', DefaultValue: false },
-  { Name: 'NumTrainEpochs', Type: 'Integer', DefaultValue: 1 },
-  { Name: 'MaxRuntimeSeconds', Type: 'Integer', DefaultValue: 86400 },
-];
+export const ARTIFACTS_BUCKET = 'gptoss-test-artifacts';
+
+/**
+ * The Parameters of the fixture recipe's pipeline exactly as the builder declares them (names, types,
+ * defaults), for a project whose artifacts and datasets buckets are {@link ARTIFACTS_BUCKET} and {@link DATASETS_BUCKET}.
+ */
+export const PIPELINE_PARAMETERS = (
+  buildTrainingPipeline(
+    loadRecipe(path.join(FIXTURES, 'project', 'recipes', 'demo-lora.yaml')),
+    {
+      roleArn: ROLE_ARN,
+      kmsKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+      artifactsBucketName: ARTIFACTS_BUCKET,
+      datasetsBucketName: DATASETS_BUCKET,
+      subnetIds: ['subnet-0123456789abcdef0'],
+      securityGroupIds: ['sg-0123456789abcdef0'],
+      defaultImageUri: `763104351884.dkr.ecr.${REGION}.amazonaws.com/pytorch-training:latest`,
+      codeS3Uri: `s3://${ARTIFACTS_BUCKET}/code/training/0123abcd/`,
+    },
+    {
+      metricDefinitions: [{ Name: 'eval_loss', Regex: "'eval_loss': ([0-9.e+-]+)" }],
+      volumeSizeGb: 100,
+      gitSha: 'test',
+    },
+  ).toJson() as unknown as { Parameters: PipelineParameter[] }
+).Parameters;
+
+/** Where the fixture pipeline reads its base model by default (stage-model's layout). */
+export const STAGED_MODEL_PREFIX = 'base-models/openai/gpt-oss-20b/main/';
+
+/** What stage-model leaves behind: the model files, then the manifest (in that order). */
+export async function putStagedModel(
+  c: Clients,
+  prefix = STAGED_MODEL_PREFIX,
+  manifest: Record<string, unknown> = {},
+): Promise<void> {
+  await c.s3.send(new CreateBucketCommand({ Bucket: ARTIFACTS_BUCKET })).catch((e: Error) => {
+    if (!/BucketAlreadyOwnedByYou|already/i.test(e.name + e.message)) throw e;
+  });
+  const body = '{"model_type": "gpt_oss"}';
+  await c.s3.send(new PutObjectCommand({ Bucket: ARTIFACTS_BUCKET, Key: `${prefix}config.json`, Body: body }));
+  const full: StagedModelManifest = {
+    format: 1,
+    repoId: 'openai/gpt-oss-20b',
+    revision: 'main',
+    commitSha: '6cee5e81ee83917806bbde320786a8fb61efebee',
+    source: 'hub' as const,
+    stagedAt: '2026-12-01T00:00:00Z',
+    files: [{ path: 'config.json', size: body.length, sha256: crypto.createHash('sha256').update(body).digest('hex') }],
+    skipped: [{ path: 'original/', reason: 'a second copy of the weights for other runtimes' }],
+    ...manifest,
+  };
+  await c.s3.send(
+    new PutObjectCommand({
+      Bucket: ARTIFACTS_BUCKET,
+      Key: `${prefix}staging-manifest.json`,
+      Body: JSON.stringify(full),
+    }),
+  );
+}
+
+/** What prepare-data leaves behind: the converted JSONL, then its manifest. */
+export async function putPreparedDataset(c: Clients, prefix = 'datasets/demo-lora/', rows = 2): Promise<void> {
+  await c.s3.send(new CreateBucketCommand({ Bucket: DATASETS_BUCKET })).catch((e: Error) => {
+    if (!/BucketAlreadyOwnedByYou|already/i.test(e.name + e.message)) throw e;
+  });
+  const line = JSON.stringify({
+    messages: [
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Hello!' },
+    ],
+  });
+  const body = `${Array.from({ length: rows }, () => line).join('\n')}\n`;
+  await c.s3.send(new PutObjectCommand({ Bucket: DATASETS_BUCKET, Key: `${prefix}train.jsonl`, Body: body }));
+  const manifest: PreparedDatasetManifest = {
+    format: 1,
+    recipe: 'demo-lora',
+    preparedAt: '2026-12-01T00:00:00Z',
+    file: {
+      path: 'train.jsonl',
+      size: Buffer.byteLength(body),
+      sha256: crypto.createHash('sha256').update(body).digest('hex'),
+    },
+    examples: rows,
+    source: { type: 'file', name: 'chat.jsonl', sha256: crypto.createHash('sha256').update(body).digest('hex') },
+  };
+  await c.s3.send(
+    new PutObjectCommand({
+      Bucket: DATASETS_BUCKET,
+      Key: `${prefix}prepared-dataset.manifest`,
+      Body: JSON.stringify(manifest),
+    }),
+  );
+}
 
 export async function createDatasetsBucket(c: Clients): Promise<void> {
   await c.s3.send(new CreateBucketCommand({ Bucket: DATASETS_BUCKET }));
 }
 
-export async function createPipeline(c: Clients, name = PIPELINE): Promise<string> {
+/** A deployed pipeline: the fixture recipe's parameters, or the given ones (an older deployment's). */
+export async function createPipeline(
+  c: Clients,
+  name = PIPELINE,
+  parameters: readonly PipelineParameter[] = PIPELINE_PARAMETERS,
+): Promise<string> {
   const out = await c.sagemaker.send(
     new CreatePipelineCommand({
       PipelineName: name,
       RoleArn: ROLE_ARN,
-      PipelineDefinition: JSON.stringify({ Version: '2020-12-01', Parameters: PIPELINE_PARAMETERS, Steps: [] }),
+      PipelineDefinition: JSON.stringify({ Version: '2020-12-01', Parameters: parameters, Steps: [] }),
       ClientRequestToken: `token-${name}-0123456789abcdef0123456789`,
     }),
   );

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { hasInternetEgress } from '../../lib/config/app-config';
 import { loadAppConfig, readCdkJsonContext } from '../../lib/config/load-app-config';
 import { configErrorOf } from '../support/config-error';
 import { importedVpc } from '../support/configs';
@@ -35,6 +36,22 @@ describe('app config', () => {
       },
     });
     expect(config.vpc.mode).toBe('import');
+  });
+
+  test('internet egress is off by default and on only through the NAT switch or an imported VPC that has it', () => {
+    // GIVEN the default config, NAT gateways in a new VPC, and imported VPCs with and without egress
+    expect(loadAppConfig({}).vpc).toMatchObject({ natGateways: 0 });
+    expect(hasInternetEgress(loadAppConfig({}).vpc)).toBe(false);
+    expect(hasInternetEgress(loadAppConfig({ gptOss: { vpc: { mode: 'create', natGateways: 1 } } }).vpc)).toBe(true);
+    expect(hasInternetEgress(loadAppConfig({ gptOss: { vpc: importedVpc() } }).vpc)).toBe(false);
+    expect(hasInternetEgress(loadAppConfig({ gptOss: { vpc: importedVpc({ internetEgress: true }) } }).vpc)).toBe(true);
+  });
+
+  test('fails more NAT gateways than AZs, naming the key', () => {
+    const error = configErrorOf(() =>
+      loadAppConfig({ gptOss: { vpc: { mode: 'create', maxAzs: 2, natGateways: 3 } } }),
+    );
+    expect(error.message).toMatch(/vpc\.natGateways: .*at most one per AZ/);
   });
 
   test('fails with the key and value of a bad VPC id', () => {

@@ -176,6 +176,19 @@ describe('pipeline definition checks', () => {
     );
   });
 
+  test('fails an input channel defined twice', () => {
+    // GIVEN two channels named model WHEN the step is built THEN it names the channel
+    const channel = (uri: string) => ({
+      ChannelName: 'model',
+      DataSource: { S3DataSource: { S3DataType: 'S3Prefix' as const, S3Uri: uri } },
+    });
+    const args = {
+      ...trainingArgs(Parameter.string('T', { defaultValue: 'x' })),
+      InputDataConfig: [channel('s3://b/a/'), channel('s3://b/b/')],
+    };
+    expect(() => new TrainingStep('Train', args)).toThrow('step Train: input channel "model" is defined twice');
+  });
+
   test('fails a condition between two literals and an empty condition step', () => {
     // GIVEN constant comparisons WHEN built THEN they are rejected.
     expect(() => Condition.equals(1, 1)).toThrow(/constant/);

@@ -3,6 +3,7 @@ import {
   definitionSteps,
   type Json,
   parameterDefaults,
+  PIPELINE_PARAMETER_TYPES,
   PIPELINE_PARAMETERS,
   PIPELINE_STEPS,
   resolveExpressions,
@@ -34,6 +35,8 @@ describe('recipe pipeline definition', () => {
       [PIPELINE_PARAMETERS.instanceType]: 'ml.p5.48xlarge',
       [PIPELINE_PARAMETERS.instanceCount]: 1,
       [PIPELINE_PARAMETERS.datasetS3Uri]: `s3://${DEPLOY_VALUES.datasetsBucketName}/datasets/sft-lora-20b/`,
+      // where stage-model puts the recipe's model_name_or_path at its model_revision (TRL's default "main")
+      [PIPELINE_PARAMETERS.baseModelS3Uri]: `s3://${DEPLOY_VALUES.artifactsBucketName}/base-models/openai/gpt-oss-20b/main/`,
       [PIPELINE_PARAMETERS.maxRuntimeSeconds]: 86400,
       [PIPELINE_PARAMETERS.useSpot]: true,
       [PIPELINE_PARAMETERS.maxWaitSeconds]: 172800,
@@ -47,12 +50,22 @@ describe('recipe pipeline definition', () => {
       TrainingInstanceType: 'String',
       TrainingInstanceCount: 'Integer',
       DatasetS3Uri: 'String',
+      BaseModelS3Uri: 'String',
       MaxRuntimeSeconds: 'Integer',
       UseSpot: 'Boolean',
       MaxWaitSeconds: 'Integer',
       NumTrainEpochs: 'Float',
       MaxSteps: 'Integer',
     });
+    // AND the exported contract the CLI imports says the same, name by name
+    expect(
+      Object.fromEntries(
+        Object.entries(PIPELINE_PARAMETERS).map(([key, name]) => [
+          name,
+          PIPELINE_PARAMETER_TYPES[key as keyof typeof PIPELINE_PARAMETERS],
+        ]),
+      ),
+    ).toEqual(types);
   });
 
   test('switches capacity with a condition on UseSpot between a spot and an on-demand training step', () => {
@@ -109,6 +122,14 @@ describe('recipe pipeline definition', () => {
           S3DataDistributionType: 'FullyReplicated',
         },
       ],
+      [
+        'model',
+        {
+          S3DataType: 'S3Prefix',
+          S3Uri: { Get: 'Parameters.BaseModelS3Uri' },
+          S3DataDistributionType: 'FullyReplicated',
+        },
+      ],
     ]);
     expect(args.HyperParameters).toEqual({
       num_train_epochs: { 'Std:Join': { On: '', Values: [{ Get: 'Parameters.NumTrainEpochs' }] } },
@@ -121,6 +142,10 @@ describe('recipe pipeline definition', () => {
       RECIPE_HASH: recipe.hash,
       GIT_SHA: OPTIONS.gitSha,
       DATASET_URI: { Get: 'Parameters.DatasetS3Uri' },
+      GPT_OSS_MODEL_SOURCE: 'channel',
+      HF_HUB_OFFLINE: '1',
+      HF_DATASETS_OFFLINE: '1',
+      TRANSFORMERS_OFFLINE: '1',
     });
     expect(args.OutputDataConfig).toEqual({
       S3OutputPath: `s3://${DEPLOY_VALUES.artifactsBucketName}/models/sft-lora-20b/`,
@@ -132,6 +157,57 @@ describe('recipe pipeline definition', () => {
       Subnets: DEPLOY_VALUES.subnetIds,
     });
     expect(args.RetryStrategy).toEqual({ MaximumRetryAttempts: 2 });
+  });
+
+  test('both training steps read the base model from the model channel, whose URI is the BaseModelS3Uri value', () => {
+    // GIVEN an execution that overrides BaseModelS3Uri
+    const staged = 's3://other-bucket/base-models/openai/gpt-oss-20b/0123abcd/';
+    for (const name of TRAINING_STEP_NAMES) {
+      const channels = stepArgs(definition, name).InputDataConfig as Obj[];
+      const model = channels.find((c) => c.ChannelName === 'model') ?? {};
+      // WHEN the channel is resolved THEN it points at the value given, and at the staged default otherwise
+      expect(resolveExpressions(model, definition, { parameters: { BaseModelS3Uri: staged } })).toMatchObject({
+        DataSource: { S3DataSource: { S3Uri: staged } },
+        InputMode: 'File',
+      });
+      expect(resolveExpressions(model, definition)).toMatchObject({
+        DataSource: {
+          S3DataSource: { S3Uri: `s3://${DEPLOY_VALUES.artifactsBucketName}/base-models/openai/gpt-oss-20b/main/` },
+        },
+      });
+      // AND the job never waits on the Hub
+      expect(stepArgs(definition, name).Environment).toMatchObject({
+        HF_HUB_OFFLINE: '1',
+        HF_DATASETS_OFFLINE: '1',
+        TRANSFORMERS_OFFLINE: '1',
+        GPT_OSS_MODEL_SOURCE: 'channel',
+      });
+    }
+  });
+
+  test('with internet egress the jobs read the Hub: no BaseModelS3Uri, no model channel, the Hub online', () => {
+    // GIVEN the same recipe built for a VPC with NAT
+    const online = buildTrainingPipeline(recipe, DEPLOY_VALUES, { ...OPTIONS, baseModelSource: 'hub' }).toJson();
+    // THEN no parameter or channel asks for a staged copy, and no offline switch is set
+    expect(Object.keys(parameterDefaults(online))).not.toContain(PIPELINE_PARAMETERS.baseModelS3Uri);
+    for (const name of TRAINING_STEP_NAMES) {
+      const args = stepArgs(online, name);
+      expect((args.InputDataConfig as Obj[]).map((c) => c.ChannelName)).toEqual(['code', 'recipe', 'training']);
+      expect(args.Environment).toMatchObject({ GPT_OSS_MODEL_SOURCE: 'hub' });
+      expect(Object.keys(args.Environment as Obj).filter((k) => k.endsWith('_OFFLINE'))).toEqual([]);
+    }
+  });
+
+  test('the staged default follows the recipe model_revision; a model path is refused by the recipe rule, not here', () => {
+    const withKeys = (keys: Record<string, unknown>) => ({ ...recipe, document: { ...recipe.document, ...keys } });
+    const pinned = withKeys({ model_revision: 'v1.0' });
+    expect(parameterDefaults(buildTrainingPipeline(pinned, DEPLOY_VALUES, OPTIONS).toJson())).toMatchObject({
+      BaseModelS3Uri: `s3://${DEPLOY_VALUES.artifactsBucketName}/base-models/openai/gpt-oss-20b/v1.0/`,
+    });
+    const local = withKeys({ model_name_or_path: '/data/gpt-oss-20b' });
+    expect(() => buildTrainingPipeline(local, DEPLOY_VALUES, OPTIONS)).toThrow(
+      /sft-lora-20b\.yaml: model_name_or_path: found "\/data\/gpt-oss-20b", not a Hub id \(rule base-model-source\)/,
+    );
   });
 
   test('checkpoints go to a per-execution prefix so a new execution never resumes an old run', () => {

@@ -15,7 +15,7 @@ import {
 import { cfnLintTemplates, expectCfnLintClean } from '../support/cfn-lint';
 import { expectIamLintClean, iamLintTemplates } from '../support/iam-lint';
 import { expectNoNagFindings } from '../support/nag';
-import { type TemplateJson } from '../support/template';
+import { type TemplateJson, testConfig } from '../support/template';
 import { mergeNestedIntoParent, nestedTemplates, trainingTestApp } from './stack-support';
 import { fixtureRecipe, TEST_METRICS } from './support';
 
@@ -29,6 +29,14 @@ const RECIPES = () => [fixtureRecipe('sft-lora-20b'), fixtureRecipe('minimal-120
 
 function resourcesOfType(template: Template, type: string): Record<string, Obj> {
   return template.findResources(type) as Record<string, Obj>;
+}
+
+/** Statements of the training job role's policy (the one that grants MLflow logging). */
+function trainingRoleStatements(template: Template): Obj[] {
+  const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p) =>
+    JSON.stringify(p).includes('sagemaker-mlflow:LogMetric'),
+  ) as Obj;
+  return ((policy.Properties as Obj).PolicyDocument as Obj).Statement as Obj[];
 }
 
 /** All pipelines of a stack: pipeline name → {shard, logical id, properties}. */
@@ -208,6 +216,23 @@ describe('training stack', () => {
     });
     for (const role of Object.values(parent.findResources('AWS::IAM::Role'))) {
       expect((role.Properties as Obj).ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  test('the training job role reads staged base models and can never write them', () => {
+    // GIVEN the training job role's statements on the artifacts bucket
+    const statements = trainingRoleStatements(parent);
+    const onBaseModels = statements.filter((st) =>
+      JSON.stringify(st.Resource).includes(`/${ARTIFACTS_LAYOUT.baseModels}*`),
+    );
+    const actions = onBaseModels.flatMap((st) => [st.Action].flat() as string[]);
+    // THEN it may get base-models/ objects, and nothing that writes, deletes or re-tags them
+    expect(actions).toContain('s3:GetObject');
+    expect(actions.filter((a) => !/^s3:(Get|List)/.test(a))).toEqual([]);
+    // AND the jobs of every pipeline receive the model channel (no NAT in this config)
+    expect(shared.stack.baseModelSource).toBe('staged');
+    for (const pipeline of shared.stack.pipelines.values()) {
+      expect(parameterDefaults(pipeline.definition.toJson())).toHaveProperty('BaseModelS3Uri');
     }
   });
 
@@ -453,3 +478,26 @@ function findAssetFile(assemblyDir: string, objectKey: string): string {
   }
   throw new Error(`no asset in ${assemblyDir} holds ${objectKey}`);
 }
+
+describe('a VPC with internet egress (NAT)', () => {
+  test('jobs download the base model from the Hub: no model channel, no base-models/ grant, the Hub online', () => {
+    // GIVEN a config whose VPC has a NAT gateway
+    const config = testConfig({ vpc: { mode: 'create', natGateways: 1 } });
+    const { app, stack } = trainingTestApp([fixtureRecipe('sft-lora-20b')], { config });
+    app.synth();
+    // THEN the pipeline reads the Hub, and the role has no access to staged base models
+    expect(stack.baseModelSource).toBe('hub');
+    const definition = [...stack.pipelines.values()][0].definition.toJson();
+    expect(parameterDefaults(definition)).not.toHaveProperty('BaseModelS3Uri');
+    for (const step of definitionSteps(definition).filter((s) => s.type === 'Training')) {
+      const args = step.arguments as Obj;
+      expect((args.InputDataConfig as Obj[]).map((c) => c.ChannelName)).toEqual(['code', 'recipe', 'training']);
+      expect(args.Environment).toMatchObject({ GPT_OSS_MODEL_SOURCE: 'hub' });
+      expect(args.Environment).not.toHaveProperty('HF_HUB_OFFLINE');
+    }
+    expect(JSON.stringify(trainingRoleStatements(Template.fromStack(stack)))).not.toContain(
+      ARTIFACTS_LAYOUT.baseModels,
+    );
+    expectNoNagFindings(stack);
+  });
+});

@@ -1,6 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { NetworkStack } from '../../lib/stacks/network-stack';
+import { cfnLintTemplates, expectCfnLintClean } from '../support/cfn-lint';
 import { expectNoNagFindings } from '../support/nag';
 import { appContext, snapshotOf, testConfig } from '../support/template';
 import { IMPORTED_VPC_CONFIG, platformApp } from './fixtures';
@@ -213,5 +214,37 @@ describe('NetworkStack, imported VPC options', () => {
       '/Network/Network',
       Match.stringLikeRegexp('vpc.privateRouteTableIds is not set, so no S3 gateway endpoint is created'),
     );
+  });
+});
+
+describe('NetworkStack, internet egress switch (vpc.natGateways)', () => {
+  test('natGateways: 1 routes the private subnets through one NAT gateway in a /28 public subnet', () => {
+    // GIVEN a new VPC with one NAT gateway
+    const { stack, template } = networkOnly({ mode: 'create', natGateways: 1 });
+    // THEN there is an internet gateway, one NAT gateway, and every private subnet has a default route to it
+    template.resourceCountIs('AWS::EC2::InternetGateway', 1);
+    template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    expect(stack.vpc.privateSubnets).toHaveLength(2);
+    expect(stack.vpc.isolatedSubnets).toHaveLength(0);
+    expect(stack.subnets.subnets).toEqual(stack.vpc.privateSubnets);
+    const natRoutes = Object.values(template.findResources('AWS::EC2::Route')).filter(
+      (r) => r.Properties.DestinationCidrBlock === '0.0.0.0/0' && r.Properties.NatGatewayId,
+    );
+    expect(natRoutes).toHaveLength(2);
+    // AND the public subnets are /28s that assign no public IPs (only the NAT's Elastic IP is public)
+    const subnets = Object.values(template.findResources('AWS::EC2::Subnet'));
+    const publicSubnets = subnets.filter((s) => JSON.stringify(s.Properties.Tags).includes('"Public"'));
+    expect(publicSubnets.map((s) => String(s.Properties.CidrBlock).split('/')[1])).toEqual(['28', '28']);
+    for (const subnet of subnets) expect(subnet.Properties.MapPublicIpOnLaunch).toBe(false);
+    // AND the compliance packs (each finding acknowledged with its reason) and cfn-lint are clean
+    expectNoNagFindings(stack);
+    expectCfnLintClean(cfnLintTemplates({ Network: template.toJSON() }));
+  });
+
+  test('natGateways: 0 (the default) has no internet gateway or NAT, so jobs must read staged models', () => {
+    const { stack, template } = networkOnly({ mode: 'create' });
+    template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    expect(stack.subnets.subnets).toEqual(stack.vpc.isolatedSubnets);
   });
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One GPU session's checks, run from the repository root: what is installed, the training-step benchmark on the
-# real GPT-OSS widths (2-layer slices of gpt-oss-20b), and the local run through the launcher's GPU path.
+# real GPT-OSS widths (2-layer slices of gpt-oss-20b), the local run through the launcher's GPU path, and the
+# MXFP4 round trip (benchmarks/mxfp4_roundtrip.py).
 # Usage: bash training-code/benchmarks/gpu_check.sh [WHEEL_DIR] [RESULT_DIR]
 # WHEEL_DIR: pinned wheels to install into /tmp/site when the machine has other versions (no internet needed).
 set -uo pipefail
@@ -26,3 +27,8 @@ bench --preset 20b-slice --layers 2 --seq-len 2048 --batch 4 --steps 6 --full
 GPT_OSS_SKIP_VERSION_CHECK=1 timeout 200 python3 -m gpt_oss_train.local_run \
   --recipe recipes/gpt-oss-20b-multilingual-lora.yaml --device gpu --output /tmp/local-run-gpu 2>&1 | tee "$out/local_run_gpu.log" | grep -vE 'it/s\]|warn'
 cp /tmp/local-run-gpu/opt_ml/model/evaluation.json "$out/local_run_gpu_evaluation.json" 2>/dev/null || true
+
+# Real-format round trip: random-weight full-size gpt-oss-20b written as MXFP4 -> LoRA (attention + experts) 20 steps
+# -> merge -> reload in a clean process, every tensor compared; prints peak GPU memory and tokens/s. Needs ~60 GB disk.
+GPT_OSS_SKIP_VERSION_CHECK=1 timeout 570 python3 training-code/benchmarks/mxfp4_roundtrip.py --preset 20b --steps 20 \
+  --output /tmp/roundtrip 2>&1 | tee "$out/roundtrip.log" | grep -E '^\{|ERROR|Error' ; rm -rf /tmp/roundtrip

@@ -1,4 +1,4 @@
-"""Trainer callbacks: metric log lines for SageMaker and a graceful stop on SIGTERM."""
+"""Trainer callbacks: metric log lines for SageMaker, a graceful stop on SIGTERM, run totals that survive a resume."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import signal
 import time
 
 from transformers import TrainerCallback
-from transformers.trainer_callback import ProgressCallback
+from transformers.trainer_callback import ExportableState, ProgressCallback
 
 
 logger = logging.getLogger(__name__)
@@ -122,6 +122,42 @@ class GracefulStopCallback(TrainerCallback):
             control.should_save = True
             control.should_training_stop = True
         return control
+
+
+class RunTotals(TrainerCallback, ExportableState):
+    """Totals over the whole run, kept in every checkpoint's trainer_state.json so a resumed job continues them:
+    the tokens trained on (TRL's `num_tokens`, which a new trainer would restart from 0) and the sum of the step
+    losses (transformers averages the train loss over the current session's steps only).
+
+    The loss sum is the Trainer's running total on the main process; steps after the last logging step are
+    counted from the main process's own losses (exact when save_steps is a multiple of logging_steps)."""
+
+    def __init__(self, tokens: int = 0, loss_sum: float = 0.0):
+        self.trainer = None  # set by sft.py once the trainer exists
+        self.tokens = tokens
+        self.loss_sum_before = loss_sum
+
+    def state(self) -> dict:
+        trainer = self.trainer
+        tokens, loss_sum = self.tokens, self.loss_sum_before
+        if trainer is not None and hasattr(trainer, "_tr_loss"):
+            tokens = int(getattr(trainer, "_total_train_tokens", tokens))
+            loss_sum += getattr(trainer, "_total_loss_scalar", 0.0) + float(trainer._tr_loss.item())
+        return {"args": {"tokens": tokens, "loss_sum": loss_sum}, "attributes": {}}
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        saved = (state.stateful_callbacks or {}).get(type(self).__name__)
+        if state.global_step and isinstance(saved, dict):  # resumed: continue the checkpoint's totals
+            self.tokens = int(saved["args"]["tokens"])
+            self.loss_sum_before = float(saved["args"]["loss_sum"])
+            if self.trainer is not None:
+                self.trainer._total_train_tokens = self.tokens
+
+    def run_train_loss(self, session_loss: float, global_step: int, initial_step: int) -> float:
+        """The mean step loss over the whole run, from the current session's mean."""
+        if not global_step:
+            return session_loss
+        return (self.loss_sum_before + session_loss * (global_step - initial_step)) / global_step
 
 
 class QuietProgressCallback(ProgressCallback):

@@ -9,6 +9,9 @@ Accepted row shapes, checked row by row (errors name the file and the row):
   turned into the same conversation;
 * `text` (or the recipe's `dataset_text_field`): plain language-modelling text.
 
+With `assistant_only_loss` the conversations go to TRL as they are, and TRL tokenizes them with the template's
+assistant markers so that only the assistant's tokens carry labels; otherwise they are rendered to text here.
+
 Evaluation rows come from files named `eval*`, `test*`, `valid*` or `validation*` next to the training files,
 from the Hub dataset's `dataset_test_split`, or else are carved out with `eval_split_size`.
 """
@@ -240,30 +243,18 @@ def render_rows(rows: list[dict], tokenizer, text_field: str) -> list[str]:
     return texts
 
 
-def tokenize_assistant_only(rows: list[dict], tokenizer) -> dict[str, list]:
-    """Tokenize conversations with labels on the assistant's tokens only (`assistant_only_loss`)."""
-    from trl.chat_template_utils import get_training_chat_template, has_generation_markers
-
-    template = tokenizer.chat_template
-    if not has_generation_markers(template):
-        template = get_training_chat_template(tokenizer)
-    input_ids, labels = [], []
+def conversations_only(rows: list[dict]) -> list[dict]:
+    """The rows as conversations for TRL to tokenize with `assistant_only_loss` (it masks all but the assistant's
+    output using the chat template's generation markers)."""
+    out = []
     for index, row in enumerate(rows, start=1):
         if "messages" not in row:
-            raise DataError(f"row {index}: `assistant_only_loss` needs conversations (`messages`), not plain text")
-        out = tokenizer.apply_chat_template(
-            row["messages"],
-            tokenize=True,
-            return_dict=True,
-            return_assistant_tokens_mask=True,
-            chat_template=template,
-        )
-        ids, mask = list(out["input_ids"]), list(out["assistant_masks"])
-        if 1 not in mask:
-            raise DataError(f"row {index}: no assistant tokens to learn from")
-        input_ids.append(ids)
-        labels.append([t if m else -100 for t, m in zip(ids, mask, strict=True)])
-    return {"input_ids": input_ids, "labels": labels}
+            raise DataError(
+                f"row {index}: `assistant_only_loss: true` needs conversations (`messages` or the "
+                "Multilingual-Thinking columns), not plain text; set `assistant_only_loss: false` to train on text"
+            )
+        out.append({"messages": row["messages"]})
+    return out
 
 
 # ------------------------------------------------------------------
@@ -342,7 +333,7 @@ def load_training_data(script_args, training_args, tokenizer) -> LoadedData:
 
     def to_dataset(rows: list[dict]):
         if training_args.assistant_only_loss:
-            return Dataset.from_dict(tokenize_assistant_only(rows, tokenizer))
+            return Dataset.from_list(conversations_only(rows))
         return Dataset.from_dict({text_field: render_rows(rows, tokenizer, text_field)})
 
     train = to_dataset(train_rows)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .recipe import DISTRIBUTIONS, Recipe, RecipeError, load_recipe, rename_cli_args
+from .staged_model import MODEL_SOURCE_ENV, StagedModelError, check_staged_model
 
 
 CODE_DIR = Path(__file__).resolve().parents[1]
@@ -236,8 +237,10 @@ def make_plan(recipe: Recipe, cluster: Cluster, gpus: int, cpu: bool, cpu_proces
         )
     if cpu:
         per_host = cpu_processes
-        # CPU runs (local run, tests) exercise the same launcher; DeepSpeed stays a GPU path.
-        effective = "ddp" if per_host * cluster.num_machines > 1 else "single-gpu"
+        # CPU runs (local run, tests) exercise the same launcher. ZeRO-3 runs as ZeRO-3 (DeepSpeed's CPU
+        # accelerator over gloo) when there is more than one process; everything else runs as DDP or one process.
+        many = per_host * cluster.num_machines > 1
+        effective = "zero3" if many and distribution.startswith("zero3") else "ddp" if many else "single-gpu"
         if effective != distribution:
             print(f"launcher: CPU run: distribution {distribution} runs as {effective}", flush=True)
         distribution = effective
@@ -418,20 +421,33 @@ def _main(args, passthrough: list[str], env: dict[str, str], paths: Paths) -> in
     cluster = read_cluster(paths, env)
     plan = make_plan(recipe, cluster, 0 if args.cpu else gpus_per_host(env), args.cpu, args.cpu_processes)
 
-    # Inputs delivered as channels win over Hub ids: jobs in a VPC have no internet.
+    # Inputs delivered as channels win over Hub ids: jobs in a VPC have no internet. The pipeline says which
+    # (GPT_OSS_MODEL_SOURCE=channel: the staged `model` channel is the only source, the Hub is offline).
     script_args: list[str] = []
     model_channel = paths.channel("model")
-    if (model_channel / "config.json").is_file():
-        print(
-            f"launcher: base model from the `model` channel {model_channel} "
-            f"(recipe: {recipe.arguments.get('model_name_or_path')})",
-            flush=True,
-        )
+    hub_model = recipe.arguments.get("model_name_or_path")
+    staged_only = env.get(MODEL_SOURCE_ENV) == "channel"
+    if staged_only:
+        try:
+            manifest = check_staged_model(model_channel, hub_model, recipe.arguments.get("model_revision"))
+        except StagedModelError as err:
+            raise LaunchError(str(err)) from err
+        if manifest.get("repoId") != hub_model:
+            print(f"launcher: WARNING the `model` channel holds {manifest.get('repoId')}, the recipe {hub_model}")
+    if staged_only or (model_channel / "config.json").is_file():
+        print(f"launcher: base model from the `model` channel {model_channel} (recipe: {hub_model})", flush=True)
         script_args += ["--model_name_or_path", str(model_channel)]
     training_channel = paths.channel("training")
     if "dataset_path" not in recipe.arguments and "--dataset_path" not in overrides:
         if training_channel.is_dir() and any(training_channel.iterdir()):
             script_args += ["--dataset_path", str(training_channel)]
+        elif staged_only and recipe.arguments.get("dataset_name"):
+            dataset = recipe.arguments["dataset_name"]
+            raise LaunchError(
+                f"no training data: the `training` channel ({training_channel}) is empty and jobs in the VPC cannot "
+                f"download {dataset} from the Hub; run `npm run cli -- prepare-data --from-hub {shlex.quote(dataset)} "
+                f"--recipe {recipe.name}` and start the pipeline again"
+            )
         elif not recipe.arguments.get("dataset_name"):
             raise LaunchError(
                 f"no training data: the `training` channel ({training_channel}) is empty and the recipe sets "
@@ -439,6 +455,9 @@ def _main(args, passthrough: list[str], env: dict[str, str], paths: Paths) -> in
             )
     if args.cpu:
         script_args += ["--use_cpu", "true", "--bf16", "false"]
+        if plan.distribution == "zero3":
+            # Without it Accelerate sees one CPU process while DeepSpeed starts all of them.
+            script_args += ["--ddp_backend", "gloo"]
     script_args += overrides
     if any(a.split("=", 1)[0] == "--output_dir" for a in overrides):
         print(f"launcher: ignoring the output_dir override; checkpoints go to {paths.checkpoints}", flush=True)

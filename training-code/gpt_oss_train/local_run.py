@@ -7,8 +7,8 @@ sees it (recipe, training and model channels, resourceconfig.json, hyperparamete
 launcher, `accelerate launch` and `sft.py` a job runs, with three swaps:
 
 * the base model is a tiny, randomly initialised GptOssForCausalLM (2 layers, 4 experts, eager attention)
-  delivered through the `model` channel, with a byte-level BPE tokenizer trained here that carries GPT-OSS's
-  harmony chat template;
+  written in the MXFP4 layout of the real checkpoints and delivered through the `model` channel, with a
+  byte-level BPE tokenizer trained here that carries GPT-OSS's harmony chat template;
 * the data is the bundled Multilingual-Thinking-style sample (70 rows, 7 languages);
 * sizes that only make sense on GPUs are scaled down through the job's HyperParameters (printed below).
 
@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from .recipe import RecipeError, load_recipe
+from .staged_model import MODEL_SOURCE_ENV, write_local_manifest
 from .tiny import TINY_LAYERS
 
 
@@ -120,6 +121,13 @@ def prepare_job_root(root: Path, recipe_path: Path, overrides: dict[str, str]) -
     shutil.copy(SAMPLE, channels["training"] / SAMPLE.name)
     rows = collect_rows(read_rows(SAMPLE), "text")
     write_tiny_checkpoint([r["messages"] for r in rows if "messages" in r], channels["model"])
+    # as stage-model leaves it: the job checks the manifest before it uses the channel.
+    recipe_arguments = load_recipe(recipe_path).arguments
+    write_local_manifest(
+        channels["model"],
+        str(recipe_arguments.get("model_name_or_path")),
+        recipe_arguments.get("model_revision") or "main",
+    )
     config = root / "input" / "config"
     config.mkdir(parents=True, exist_ok=True)
     (config / "resourceconfig.json").write_text(
@@ -196,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     step(3, total, f"training: launcher -> accelerate launch -> sft.py ({args.device.upper()})")
     from .launcher import main as launcher_main
 
-    env = {**os.environ, "GPT_OSS_OPT_ML": str(root)}
+    # the model comes from the `model` channel only, as in a job in the VPC.
+    env = {**os.environ, "GPT_OSS_OPT_ML": str(root), MODEL_SOURCE_ENV: "channel"}
     code = launcher_main([] if gpu else ["--cpu"], env=env)
     if code != 0:
         failure = root / "output" / "failure"

@@ -5,8 +5,10 @@
 `sft.py` starts it on the main process only, after training, with the distributed (torchrun, Accelerate,
 DeepSpeed) environment removed, so the merge neither joins a process group nor inherits ZeRO-3 partitioning.
 The base is loaded again from its checkpoint (MXFP4 dequantized to bf16), the adapter applied and merged
-(attention and expert LoRA alike), and the result saved with the tokenizer and chat template at the root of
-`--output`, which is what the vLLM serving container loads.
+(attention and expert LoRA alike), checked against base + adapter delta, and the result saved as an unquantized
+bf16 checkpoint (experts as `gate_up_proj`/`down_proj`, no quantization_config) with the tokenizer and chat
+template at the root of `--output`, which is what the vLLM serving container loads. The saved directory is then
+reloaded in another clean process and every tensor compared with what was saved (gpt_oss_train/outputs.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import os
 import sys
 import time
 from pathlib import Path
+
+from .outputs import OutputError, forget_mxfp4_layout, state_digests, verify_saved
 
 
 logger = logging.getLogger("gpt_oss_train.merge")
@@ -48,6 +52,57 @@ def clean_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     }
 
 
+def lora_probes(model, samples: int = 4096, seed: int = 0) -> dict[str, dict]:
+    """For every LoRA-wrapped weight (attention `nn.Linear` and expert parameter alike): a fixed random sample of
+    its elements with their base values and base + the adapter's delta (PEFT's `get_delta_weight`), in float32.
+    Kept small so the check costs no second copy of a 40 GB model."""
+    import torch
+    from peft.tuners.lora import LoraLayer, ParamWrapper
+
+    generator = torch.Generator().manual_seed(seed)
+    probes = {}
+    with torch.no_grad():
+        for name, module in model.named_modules():
+            if not isinstance(module, LoraLayer) or "default" not in module.lora_A:
+                continue
+            weight = module.get_param() if isinstance(module, ParamWrapper) else module.get_base_layer().weight
+            delta = module.get_delta_weight("default")
+            index = torch.randint(weight.numel(), (min(samples, weight.numel()),), generator=generator)
+            base = weight.detach().flatten()[index].float()
+            change = delta.detach().reshape(weight.shape).flatten()[index].float()
+            # PEFT nests one wrapper per targeted parameter of a module (experts.base_layer...); the merged model
+            # has the plain names again.
+            owner = name.removeprefix("base_model.model.").replace(".base_layer", "")
+            parameter = f"{owner}.{module.parameter_name if isinstance(module, ParamWrapper) else 'weight'}"
+            probes[parameter] = {"index": index, "base": base, "expected": base + change}
+    return probes
+
+
+def check_merge(model, probes: dict[str, dict]) -> dict[str, dict]:
+    """The merged weights equal base + delta at every probed element (to bf16 rounding), and the adapter changed
+    them. Raises OutputError otherwise (the class of bug where a merge silently drops expert LoRA)."""
+    params = dict(model.named_parameters())
+    report, problems = {}, []
+    for name, probe in probes.items():
+        if name not in params:
+            problems.append(f"{name}: not a parameter of the merged model")
+            continue
+        merged = params[name].detach().flatten()[probe["index"]].float()
+        expected, base = probe["expected"], probe["base"]
+        # bf16 keeps 8 significant bits: each rounding is within 2^-8 of the value
+        tolerance = 2.0**-7 * (expected.abs() + (expected - base).abs()) + 1e-6
+        error = (merged - expected).abs()
+        update = (expected - base).abs().max().item()
+        report[name] = {"max_update": update, "max_error": error.max().item()}
+        if bool((error > tolerance).any()):
+            problems.append(f"{name}: merged weight differs from base + adapter by up to {error.max().item():.3g}")
+        if update == 0.0:
+            problems.append(f"{name}: the adapter's update is zero (untrained LoRA or a dropped target)")
+    if problems:
+        raise OutputError("merge check failed: " + "; ".join(problems[:5]))
+    return report
+
+
 def merge(
     base: str,
     adapter: str | Path,
@@ -56,6 +111,8 @@ def merge(
     trust_remote_code: bool = False,
     max_shard_size: str = "5GB",
 ) -> dict:
+    import gc
+
     import torch
     from peft import PeftModel
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, Mxfp4Config
@@ -76,42 +133,39 @@ def merge(
         kwargs["quantization_config"] = Mxfp4Config(dequantize=True)
     logger.info("merge: loading base %s in bf16", base)
     model = AutoModelForCausalLM.from_pretrained(base, **kwargs)
-
-    # Fingerprint the parameters the adapter targets, to prove after merging that they really changed.
-    adapter_config = json.loads((adapter / "adapter_config.json").read_text())
-    targeted = list(adapter_config.get("target_parameters") or [])
-    probes = {}
-    for name, param in model.named_parameters():
-        if any(name.endswith(t) for t in targeted) and len(probes) < 2:
-            probes[name] = param.detach().double().abs().sum().item()
+    forget_mxfp4_layout(model)  # save the merged experts as gate_up_proj/down_proj, not under the MXFP4 names
 
     model = PeftModel.from_pretrained(model, str(adapter))
+    probes = lora_probes(model)
     model = model.merge_and_unload()
-
-    changed = {}
-    params = dict(model.named_parameters())
-    for name, before in probes.items():
-        changed[name] = params[name].detach().double().abs().sum().item() != before
-    if probes and not any(changed.values()):
-        # Either the adapter's expert weights are still zero or the merge dropped them (unsloth-zoo#885 class).
-        logger.warning("merge: WARNING the expert weights targeted by the adapter did not change: %s", sorted(probes))
+    merge_check = check_merge(model, probes)
 
     model.config.use_cache = True
-    if getattr(model.config, "quantization_config", None) is not None:
-        del model.config.quantization_config  # the merged weights are plain bf16
     output.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(output, max_shard_size=max_shard_size)
     tokenizer = AutoTokenizer.from_pretrained(adapter if (adapter / "tokenizer_config.json").exists() else base)
     tokenizer.save_pretrained(output)
+    with torch.no_grad():
+        expected = state_digests(model.state_dict())
+    del model
+    gc.collect()
+    logger.info("merge: reloading %s in a clean process to compare every tensor", output)
+    reload = verify_saved(output, expected, env=clean_environment())
     summary = {
         "base": base,
         "adapter": str(adapter),
         "output": str(output),
         "dtype": "bfloat16",
-        "expert_weights_changed": changed,
+        "merge_check": merge_check,
+        "reload": reload,
         "seconds": round(time.monotonic() - started, 1),
     }
-    logger.info("merge: saved the merged model to %s in %.1f s", output, summary["seconds"])
+    logger.info(
+        "merge: saved the merged model to %s and reloaded all %d tensors unchanged in %.1f s",
+        output,
+        reload["tensors"],
+        summary["seconds"],
+    )
     return summary
 
 
@@ -124,9 +178,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trust-remote-code", action="store_true")
     parser.add_argument("--max-shard-size", default="5GB")
     parser.add_argument("--summary", help="write a JSON summary of the merge here")
+    parser.add_argument("--error-file", help="on a failed check, write the reason here (the job's FailureReason)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    summary = merge(args.base, args.adapter, args.output, args.revision, args.trust_remote_code, args.max_shard_size)
+    try:
+        summary = merge(
+            args.base, args.adapter, args.output, args.revision, args.trust_remote_code, args.max_shard_size
+        )
+    except OutputError as err:
+        print(f"ERROR {err}", file=sys.stderr, flush=True)
+        if args.error_file:
+            Path(args.error_file).write_text(str(err))
+        return 3
     if args.summary:
         Path(args.summary).write_text(json.dumps(summary, indent=1))
     return 0

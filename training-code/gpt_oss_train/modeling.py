@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from .outputs import forget_mxfp4_layout
 from .recipe import RecipeError
 
 
@@ -126,7 +127,10 @@ def load_model(model_args, training_args):
     )
     kwargs.update(training_args.model_init_kwargs or {})
     training_args.model_init_kwargs = None  # consumed here; SFTTrainer would warn that the model is already built
-    return AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)
+    # A full fine-tune saves this model: without this it would write dense experts under the MXFP4 names.
+    forget_mxfp4_layout(model)
+    return model
 
 
 def load_tokenizer(model_args, training_args):
@@ -149,6 +153,17 @@ def build_peft_config(model_args):
     from trl import get_peft_config
 
     return get_peft_config(model_args)
+
+
+def count_parameters(model) -> tuple[int, int]:
+    """(trainable, total) element counts. Under ZeRO-3 a partitioned parameter's `numel()` is 0 on every rank;
+    DeepSpeed keeps the real size in `ds_numel`."""
+    trainable = total = 0
+    for param in model.parameters():
+        size = getattr(param, "ds_numel", None) or param.numel()
+        total += size
+        trainable += size if param.requires_grad else 0
+    return trainable, total
 
 
 def expert_lora_parameters(model) -> dict[str, object]:

@@ -3,7 +3,8 @@
 Nothing is downloaded: the model is `GptOssForCausalLM(GptOssConfig(...))` with the real architecture (attention
 sinks, sliding/full attention layers, a top-k router over `GptOssExperts` with fused `gate_up_proj`/`down_proj`
 parameters) at toy sizes, and the tokenizer is a byte-level BPE trained on the texts it will see, carrying
-GPT-OSS's own chat template (the harmony format, as shipped with TRL) and its special tokens.
+GPT-OSS's own chat template (the harmony format, as shipped with TRL) and its special tokens. The checkpoint is
+written in the real checkpoints' MXFP4 layout unless asked otherwise.
 """
 
 from __future__ import annotations
@@ -131,11 +132,22 @@ def build_tiny_model(tokenizer, seed: int = 0, **overrides):
     return model
 
 
-def write_tiny_checkpoint(conversations: Iterable[list[dict]], output_dir: str | Path, seed: int = 0) -> Path:
-    """Build the tokenizer and model and save both like a Hub checkpoint (config, safetensors, tokenizer)."""
+def write_tiny_checkpoint(
+    conversations: Iterable[list[dict]], output_dir: str | Path, seed: int = 0, mxfp4: bool = True
+) -> Path:
+    """Build the tokenizer and model and save both like a Hub checkpoint (config, safetensors, tokenizer).
+
+    With `mxfp4` (the default) the weights are written in the layout of the real openai/gpt-oss checkpoints:
+    experts as MXFP4 `*_blocks`/`*_scales`, everything else bf16, sharded with an index (gpt_oss_train/mxfp4.py).
+    Otherwise `save_pretrained` writes the unquantized model."""
+    from .mxfp4 import write_mxfp4_checkpoint
+
     output_dir = Path(output_dir)
     tokenizer = build_tiny_tokenizer(conversations)
     model = build_tiny_model(tokenizer, seed=seed)
-    model.save_pretrained(output_dir)
+    if mxfp4:
+        write_mxfp4_checkpoint(model, output_dir)
+    else:
+        model.save_pretrained(output_dir)
     tokenizer.save_pretrained(output_dir)
     return output_dir

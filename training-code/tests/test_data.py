@@ -194,18 +194,22 @@ def test_empty_channel_and_unsupported_files_fail(tmp_path, tiny_tokenizer):
         load_training_data(script_args(None, dataset_path=None), training_args(), tiny_tokenizer)
 
 
-def test_assistant_only_loss_labels_only_the_assistant_turn(tiny_tokenizer):
-    # GIVEN assistant_only_loss (TRL's training variant of the GPT-OSS template marks the assistant output)
+def test_assistant_only_loss_hands_conversations_to_the_trainer(tmp_path, tiny_tokenizer):
+    # GIVEN assistant_only_loss: TRL tokenizes and masks the conversations itself (tests/test_training.py checks
+    # the labels of a batch that came out of the trainer)
     data = load_training_data(script_args(SAMPLE, 0), training_args(assistant_only_loss=True), tiny_tokenizer)
 
-    # THEN the labelled tokens decode to exactly the assistant's analysis + final turns
-    row = data.train[0]
-    labelled = [t for t, label in zip(row["input_ids"], row["labels"], strict=True) if label != -100]
-    text = tiny_tokenizer.decode(labelled)
-    first = collect_rows([("r", sample_rows()[0])], "text")[0]["messages"]
-    assert first[2]["thinking"] in text and first[2]["content"] in text
-    assert first[1]["content"] not in text  # the user turn is context, not a target
-    assert text.endswith("<|return|>")
+    # THEN the rows reach the trainer as conversations, the reasoning in the assistant's `thinking`
+    first = data.train[0]["messages"]
+    assert [m["role"] for m in first] == ["system", "user", "assistant"]
+    assert first[2]["thinking"] == sample_rows()[0]["analysis"]
+
+    # AND plain-text rows are refused with what to do
+    write_jsonl(tmp_path / "text.jsonl", [{"text": "just text"}])
+    with pytest.raises(DataError, match="assistant_only_loss: true` needs conversations"):
+        load_training_data(
+            script_args(tmp_path / "text.jsonl", 0), training_args(assistant_only_loss=True), tiny_tokenizer
+        )
 
 
 def test_the_prepare_data_manifest_in_the_channel_is_not_read_as_data(tmp_path):

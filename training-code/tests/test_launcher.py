@@ -20,6 +20,12 @@ from gpt_oss_train.launcher import (
     read_hf_token,
 )
 from gpt_oss_train.recipe import load_recipe
+from gpt_oss_train.staged_model import (
+    DEFAULT_MODEL_REVISION,
+    MODEL_SOURCE_ENV,
+    STAGED_MODEL_MANIFEST,
+    write_local_manifest,
+)
 from gpt_oss_train.versions import REQUIREMENTS, mismatches, read_pins
 
 
@@ -202,21 +208,99 @@ def test_launcher_fails_fast_on_an_unknown_hyperparameter(tmp_path, tiny_model_d
     assert "--max_stepz" in (root / "output" / "failure").read_text()
 
 
+def staged_model_channel(root: Path, repo_id: str = "openai/gpt-oss-20b") -> Path:
+    """A `model` channel as SageMaker delivers a prefix stage-model finished: files, then the manifest."""
+    channel = root / "input" / "data" / "model"
+    channel.mkdir(parents=True)
+    (channel / "config.json").write_text('{"model_type": "gpt_oss"}')
+    (channel / "model.safetensors").write_bytes(b"\0" * 64)
+    write_local_manifest(channel, repo_id)
+    return channel
+
+
 def test_launcher_uses_the_channels_and_forces_the_checkpoint_dir(tmp_path, tiny_model_dir, capsys):
-    # GIVEN a job with a staged base model in the `model` channel and data in the `training` channel
+    # GIVEN a pipeline job (model source: channel) with a staged base model and data in the `training` channel
     recipe = base_recipe(tiny_model_dir, dataset_path=None, model_name_or_path="openai/gpt-oss-20b")
     root = job_root(tmp_path, recipe, {"max_steps": 3, "output_dir": "/elsewhere"})
-    (root / "input" / "data" / "model").mkdir(parents=True)
-    (root / "input" / "data" / "model" / "config.json").write_text("{}")
+    staged_model_channel(root)
 
     # WHEN the launcher plans the run
-    assert launcher.main(["--cpu", "--dry-run"], env={"GPT_OSS_OPT_ML": str(root)}) == 0
+    env = {"GPT_OSS_OPT_ML": str(root), "GPT_OSS_MODEL_SOURCE": "channel"}
+    assert launcher.main(["--cpu", "--dry-run"], env=env) == 0
     command = capsys.readouterr().out.splitlines()[-1]
 
     # THEN the channels replace the Hub ids and checkpoints go to /opt/ml/checkpoints whatever the overrides say
     assert f"--model_name_or_path {root}/input/data/model" in command
     assert f"--dataset_path {root}/input/data/training" in command
     assert command.endswith(f"--output_dir {root}/checkpoints")
+
+
+@pytest.mark.parametrize(
+    ("channel", "reason"),
+    [
+        ("missing", "the job has no `model` channel"),
+        ("empty", "is empty"),
+        ("no manifest", "has no staging-manifest.json, so its copy never finished"),
+        ("short file", "model.safetensors has 10 bytes, the manifest says 64 bytes"),
+    ],
+)
+def test_launcher_fails_fast_without_a_finished_staged_model(tmp_path, tiny_model_dir, channel, reason):
+    # GIVEN a pipeline job in the VPC (model source: channel) whose `model` channel is not a finished staging
+    recipe = base_recipe(tiny_model_dir, dataset_path=None, model_name_or_path="openai/gpt-oss-120b")
+    root = job_root(tmp_path, {**recipe, "model_revision": "v2"}, {})
+    model = root / "input" / "data" / "model"
+    if channel == "empty":
+        model.mkdir(parents=True)
+    elif channel != "missing":
+        staged_model_channel(root, "openai/gpt-oss-120b")
+        if channel == "no manifest":
+            (model / "staging-manifest.json").unlink()
+        else:
+            (model / "model.safetensors").write_bytes(b"\0" * 10)
+
+    # WHEN the launcher starts
+    code = launcher.main(["--cpu"], env={"GPT_OSS_OPT_ML": str(root), "GPT_OSS_MODEL_SOURCE": "channel"})
+
+    # THEN nothing starts, and the FailureReason says what is wrong and the command that stages the recipe's model
+    failure = (root / "output" / "failure").read_text()
+    assert code == 2
+    assert reason in failure
+    assert "run `npm run cli -- stage-model openai/gpt-oss-120b --revision v2`" in failure
+    assert len(failure) < 1000  # SageMaker keeps at most 1 KB of FailureReason
+
+
+def test_launcher_fails_fast_when_hub_data_was_never_prepared(tmp_path, tiny_model_dir):
+    # GIVEN a job in the VPC whose recipe names a Hub dataset, with an empty `training` channel
+    recipe = base_recipe(tiny_model_dir, dataset_path=None, dataset_name="HuggingFaceH4/Multilingual-Thinking")
+    root = job_root(tmp_path, recipe, {})
+    staged_model_channel(root, str(tiny_model_dir))
+    for f in (root / "input" / "data" / "training").iterdir():
+        f.unlink()
+    # WHEN the launcher starts THEN it names the command that fetches and uploads the dataset
+    assert launcher.main(["--cpu"], env={"GPT_OSS_OPT_ML": str(root), "GPT_OSS_MODEL_SOURCE": "channel"}) == 2
+    failure = (root / "output" / "failure").read_text()
+    assert "prepare-data --from-hub HuggingFaceH4/Multilingual-Thinking --recipe tiny" in failure
+
+
+def test_launcher_reads_the_hub_when_the_pipeline_allows_it(tmp_path, tiny_model_dir, capsys):
+    # GIVEN a job in a VPC with egress (model source: hub) and no `model` channel
+    root = job_root(tmp_path, base_recipe(tiny_model_dir), {})
+    # WHEN planned THEN the recipe's model_name_or_path is used as written
+    assert launcher.main(["--cpu", "--dry-run"], env={"GPT_OSS_OPT_ML": str(root), "GPT_OSS_MODEL_SOURCE": "hub"}) == 0
+    assert "--model_name_or_path" not in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_the_python_side_names_the_same_manifest_and_variable_as_the_typescript_contract():
+    repo = CODE_DIR.parent
+    staged = (repo / "lib" / "config" / "staged-model.ts").read_text()
+    parameters = (repo / "lib" / "pipeline" / "parameters.ts").read_text()
+    assert f"STAGED_MODEL_MANIFEST = '{STAGED_MODEL_MANIFEST}'" in staged
+    assert f"DEFAULT_MODEL_REVISION = '{DEFAULT_MODEL_REVISION}'" in staged
+    assert f"MODEL_SOURCE_ENV = '{MODEL_SOURCE_ENV}'" in parameters
+    assert (
+        "[MODEL_SOURCE_ENV]: baseModelS3Uri ? 'channel' : 'hub'"
+        in (repo / "lib" / "pipeline" / "training-definition.ts").read_text()
+    )
 
 
 def test_version_check_reads_the_pins_and_reports_mismatches():

@@ -1,4 +1,5 @@
-"""Spot interruptions: a stopped (SIGTERM) or killed (SIGKILL) job restarts from its last checkpoint, not step 0."""
+"""Spot interruptions: a stopped (SIGTERM) or killed (SIGKILL) job restarts from its last checkpoint, not step 0,
+and continues exactly as an uninterrupted run would (same losses, gradient norms, token counts and train loss)."""
 
 import json
 import re
@@ -6,10 +7,22 @@ import signal
 import time
 
 import psutil
+import pytest
 from conftest import base_recipe, job_root, launcher_process
 
 
 METRIC_STEP = re.compile(r"^\[metrics\] step=(\d+) epoch=\S+ train_loss=")
+METRIC_FIELDS = ("train_loss", "grad_norm", "train_num_tokens")
+
+
+def step_metrics(lines) -> dict[int, dict[str, str]]:
+    """Per logged step, the training metrics as printed (6 significant digits)."""
+    out = {}
+    for line in lines:
+        if METRIC_STEP.match(line):
+            fields = dict(part.split("=", 1) for part in line.split()[1:])
+            out[int(fields["step"])] = {k: fields[k] for k in METRIC_FIELDS}
+    return out
 
 
 def run_until(process, predicate, timeout=300) -> list[str]:
@@ -43,7 +56,10 @@ def set_hyperparameters(root, **values):
 
 def test_a_stopped_or_killed_job_resumes_from_its_last_checkpoint(tmp_path, tiny_model_dir):
     # GIVEN a job that checkpoints every 4 steps to /opt/ml/checkpoints
-    recipe = base_recipe(tiny_model_dir, dataset_path=None, logging_steps=1, per_device_train_batch_size=2)
+    # (a constant learning rate: the schedule must not depend on max_steps, which the last restart lowers)
+    recipe = base_recipe(
+        tiny_model_dir, dataset_path=None, logging_steps=1, per_device_train_batch_size=2, lr_scheduler_type="constant"
+    )
     root = job_root(tmp_path, recipe, {})
     checkpoints = root / "checkpoints"
     hyper = {"max_steps": 400, "save_strategy": "steps", "save_steps": 4}
@@ -69,6 +85,7 @@ def test_a_stopped_or_killed_job_resumes_from_its_last_checkpoint(tmp_path, tiny
     second = launcher_process(root)
     try:
         lines = run_until(second, lambda line: (steps_logged([line]) or [0])[0] >= stop_step + 9)
+        resumed = step_metrics(lines)
         kill_tree(second, signal.SIGKILL)
         second.wait(timeout=60)
     finally:
@@ -93,4 +110,23 @@ def test_a_stopped_or_killed_job_resumes_from_its_last_checkpoint(tmp_path, tiny
     assert third.returncode == 0, output[-3000:]
     assert f"resuming from {checkpoints}/checkpoint-{last}" in output
     assert steps_logged(lines) == [last + 1, last + 2, last + 3]
-    assert json.loads((root / "model" / "evaluation.json").read_text())["global_step"] == last + 3
+    evaluation = json.loads((root / "model" / "evaluation.json").read_text())
+    assert evaluation["global_step"] == last + 3
+    resumed.update(step_metrics(lines))
+
+    # WHEN the same job runs once more from scratch, uninterrupted
+    reference_root = job_root(tmp_path / "uninterrupted", recipe, {})
+    set_hyperparameters(reference_root, **{**hyper, "max_steps": last + 3})
+    reference = launcher_process(reference_root)
+    output, _ = reference.communicate(timeout=300)
+    assert reference.returncode == 0, output[-3000:]
+    uninterrupted = step_metrics(output.splitlines())
+
+    # THEN every step trained after a restart logged the same loss, gradient norm and token count as the
+    # uninterrupted run: data order, optimizer state and RNG were restored, not just the step number
+    assert set(resumed) == set(range(stop_step + 1, last + 4))
+    for step, values in resumed.items():
+        assert values == uninterrupted[step], f"step {step}: resumed {values}, uninterrupted {uninterrupted[step]}"
+    # AND the reported train loss covers the whole run, not just the last session
+    expected = json.loads((reference_root / "model" / "evaluation.json").read_text())
+    assert evaluation["train_loss"] == pytest.approx(expected["train_loss"], rel=1e-6)

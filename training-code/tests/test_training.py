@@ -57,11 +57,25 @@ def test_merged_model_is_bf16_includes_the_expert_lora_and_generates(lora_run, t
     config = json.loads((model_dir / "config.json").read_text())
     assert config["dtype"] == "bfloat16" and config["use_cache"] is True
     assert "quantization_config" not in config
-    assert {t.dtype for t in load_file(model_dir / "model.safetensors").values()} == {torch.bfloat16}
+    saved = load_file(model_dir / "model.safetensors")
+    assert {t.dtype for t in saved.values()} == {torch.bfloat16}
+    # the unquantized names transformers and vLLM read, not the base's MXFP4 `*_blocks` / `*_scales`
+    for layer in range(2):
+        for name in EXPERTS:
+            assert f"model.layers.{layer}.{name}" in saved and f"model.layers.{layer}.{name}_bias" in saved
+    assert not [n for n in saved if n.endswith(("_blocks", "_scales"))]
     evaluation = json.loads((model_dir / "evaluation.json").read_text())
     assert evaluation["eval_loss"] > 0 and evaluation["train_loss"] > 0 and evaluation["global_step"] == 30
     merge = json.loads((model_dir / "training_run.json").read_text())["merge"]
-    assert all(merge["expert_weights_changed"].values()) and merge["expert_weights_changed"]
+    # every LoRA-targeted weight was checked against base + adapter delta, and the output reloaded unchanged
+    checked = merge["merge_check"]
+    assert {f"model.layers.{i}.{p}" for i in range(2) for p in EXPERTS} <= set(checked)
+    assert all(c["max_update"] > 0 for c in checked.values())
+    assert merge["reload"] == {
+        "tensors": len(saved),
+        "bytes": merge["reload"]["bytes"],
+        "reloaded_in_clean_process": True,
+    }
 
     # WHEN the adapter is merged again here, in float32, as a reference
     merged = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
@@ -131,12 +145,59 @@ def test_full_fine_tune_writes_the_model_at_the_output_root(tmp_path, monkeypatc
 
     assert not (result.model_dir / "adapter").exists()
     assert (result.model_dir / "tokenizer.json").is_file() and (result.model_dir / "evaluation.json").is_file()
-    trained = AutoModelForCausalLM.from_pretrained(result.model_dir)
+    # AND the base's MXFP4 layout did not leak into the output: unquantized names, no quantization_config
+    saved = load_file(result.model_dir / "model.safetensors")
+    assert "model.layers.0.mlp.experts.down_proj" in saved and not [n for n in saved if n.endswith("_blocks")]
+    assert "quantization_config" not in json.loads((result.model_dir / "config.json").read_text())
+    # AND the job reloaded it in a clean process and found every tensor as saved
+    run = json.loads((result.model_dir / "training_run.json").read_text())
+    assert run["reload"]["tensors"] == len(saved) and run["reload"]["reloaded_in_clean_process"]
+    trained, info = AutoModelForCausalLM.from_pretrained(result.model_dir, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"]
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
     trained_experts = trained.model.layers[0].mlp.experts.down_proj
+    assert torch.equal(trained_experts, saved["model.layers.0.mlp.experts.down_proj"])
     assert not torch.equal(trained_experts, base.model.layers[0].mlp.experts.down_proj)
     losses = logged_losses(result.trainer)
     assert losses[-1] < losses[0]
+
+
+def test_assistant_only_loss_puts_labels_on_assistant_tokens_only(tmp_path, monkeypatch, tiny_model_dir):
+    # GIVEN TRL's own key, as the shipped recipes set it
+    recipe = base_recipe(tiny_model_dir, assistant_only_loss=True, max_steps=2, eval_split_size=0, logging_steps=1)
+    recipe["merge_adapter"] = False
+
+    # WHEN trained through SFTTrainer
+    result = run_sft(tmp_path, monkeypatch, recipe)
+    tokenizer = result.trainer.processing_class
+
+    # THEN in a batch from the trainer's own dataloader (its collator), labels cover exactly the assistant's turn:
+    # from the `<|start|>assistant` that opens the analysis channel to the final `<|return|>`, and nothing before
+    start, pad = tokenizer.convert_tokens_to_ids("<|start|>"), -100
+    batch = next(iter(result.trainer.get_train_dataloader()))
+    assert batch["input_ids"].shape[0] == 4
+    for ids, labels, mask in zip(
+        batch["input_ids"].tolist(), batch["labels"].tolist(), batch["attention_mask"].tolist(), strict=True
+    ):
+        length = sum(mask)
+        ids, labels = ids[:length], labels[:length]
+        opens = [
+            i for i, t in enumerate(ids) if t == start and tokenizer.decode(ids[i + 1 : i + 3]).startswith("assistant")
+        ]
+        first = opens[0]
+        text = tokenizer.decode(ids)
+        assert "<|start|>user<|message|>" in tokenizer.decode(ids[:first])  # the prompt is all before it
+        assert set(labels[:first]) == {pad}, tokenizer.decode(
+            [t for t, lab in zip(ids, labels, strict=True) if lab != pad]
+        )
+        assert labels[first:] == ids[first:]
+        assert tokenizer.decode(ids[first:]).count("<|channel|>") == 2 and text.endswith("<|return|>")
+        # AND rendering is the same on any day: the system message carries the pinned date
+        assert "Current date: 2025-08-05" in text
+    # AND the tokenizer saved for serving keeps the real template (today's date at inference)
+    saved = (result.model_dir / "adapter" / "chat_template.jinja").read_text()
+    assert 'strftime_now("%Y-%m-%d")' in saved and "{% generation %}" not in saved
+    assert all(entry["loss"] > 0 for entry in result.trainer.state.log_history if "loss" in entry)
 
 
 def test_fails_on_expert_names_in_lora_modules_to_save(tmp_path, monkeypatch, tiny_model_dir):

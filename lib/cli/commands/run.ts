@@ -1,8 +1,9 @@
 import * as crypto from 'node:crypto';
 import { StartPipelineExecutionCommand } from '@aws-sdk/client-sagemaker';
 import { Command } from 'commander';
+import { INSTANCE_TYPE_PATTERN } from '../../config/recipe-schema';
 import { findInstance, isGpuTrainingInstance } from '../../recipes/instance-catalog';
-import { addAwsOptions, parsePositiveInt, runCommand } from '../command';
+import { addAwsOptions, parsePositiveInt, parsePositiveNumber, runCommand } from '../command';
 import type { CliContext, CliEnvironment } from '../context';
 import { awsCall, CliError } from '../errors';
 import { consoleLinks } from '../output';
@@ -12,14 +13,20 @@ import {
   OVERRIDABLE,
   type Overridable,
   type PipelineParameter,
+  parameterType,
   unknownRecipeMessage,
 } from '../pipelines';
+import { runPreflight } from '../preflight';
 
 export interface RunOptions {
   readonly instanceType?: string;
   readonly instanceCount?: number;
   /** S3 URI of the training data (a prefix or one file). */
   readonly dataset?: string;
+  /** S3 prefix of a staged base model (BaseModelS3Uri). */
+  readonly baseModelS3Uri?: string;
+  /** Start without checking that the model is staged and the dataset prepared. */
+  readonly skipPreflight?: boolean;
   readonly spot?: boolean;
   readonly epochs?: number;
   readonly maxSteps?: number;
@@ -40,8 +47,8 @@ export interface RunResult {
   readonly consoleUrl: string;
 }
 
-function checkValue(param: PipelineParameter, value: string, flag: string): string {
-  switch (param.Type) {
+function checkValue(param: PipelineParameter, value: string, flag: string, type: string = param.Type): string {
+  switch (type) {
     case 'Integer':
       if (!/^-?\d+$/.test(value))
         throw new CliError(`${flag}: parameter ${param.Name} is an Integer; found "${value}"`);
@@ -80,11 +87,11 @@ export function buildOverrides(
           'use --param Name=Value with one of those, or redeploy the training stack',
       );
     }
-    overrides.set(param.Name, checkValue(param, String(value), flag));
+    overrides.set(param.Name, checkValue(param, String(value), flag, parameterType(kind)));
   };
 
   if (opts.instanceType !== undefined) {
-    if (!/^ml\.[a-z0-9]+\.[a-z0-9]+$/.test(opts.instanceType)) {
+    if (!INSTANCE_TYPE_PATTERN.test(opts.instanceType)) {
       throw new CliError(
         `--instance-type: found "${opts.instanceType}"; expected a SageMaker type like "ml.p5.48xlarge"`,
       );
@@ -94,12 +101,20 @@ export function buildOverrides(
     else if (!isGpuTrainingInstance(spec))
       warn(`${opts.instanceType} is not a GPU training instance; GPT-OSS needs one`);
   }
-  if (opts.dataset !== undefined && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(opts.dataset)) {
+  const S3_URI = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/;
+  if (opts.dataset !== undefined && !S3_URI.test(opts.dataset)) {
     throw new CliError(`--dataset: found "${opts.dataset}"; expected an S3 URI like s3://bucket/datasets/<recipe>/`);
+  }
+  if (opts.baseModelS3Uri !== undefined && !S3_URI.test(opts.baseModelS3Uri)) {
+    throw new CliError(
+      `--base-model-s3-uri: found "${opts.baseModelS3Uri}"; expected an S3 prefix like ` +
+        's3://<artifacts bucket>/base-models/openai/gpt-oss-20b/main/',
+    );
   }
   set('instanceType', opts.instanceType);
   set('instanceCount', opts.instanceCount);
   set('dataset', opts.dataset);
+  set('baseModel', opts.baseModelS3Uri);
   set('spot', opts.spot);
   set('epochs', opts.epochs);
   set('maxSteps', opts.maxSteps);
@@ -129,6 +144,8 @@ function displayName(recipe: string, now: Date): string {
 export async function runPipeline(ctx: CliContext, recipe: string, opts: RunOptions = {}): Promise<RunResult> {
   const pipeline = await describeRecipePipeline(ctx, recipe);
   const parameters = buildOverrides(pipeline, opts, (w) => ctx.out.warn(w));
+  if (opts.skipPreflight) ctx.out.warn('--skip-preflight: the model and the dataset were not checked');
+  else await runPreflight(ctx, pipeline, parameters, opts.json !== true);
   const started = await awsCall(
     {
       action: 'sagemaker:StartPipelineExecution',
@@ -171,15 +188,26 @@ export function runCommandDefinition(environment: CliEnvironment): Command {
     .summary("start a recipe's training pipeline")
     .description(
       "Starts the recipe's SageMaker pipeline (the same as Execute in the console). Flags override the " +
-        "pipeline's parameters, which default to the recipe's values.",
+        "pipeline's parameters, which default to the recipe's values. First it checks that the base model is " +
+        'staged (stage-model) and the dataset prepared (prepare-data); otherwise it starts nothing and says ' +
+        'which command to run.',
     )
     .argument('<recipe>', 'recipe name (recipes/<name>.yaml) or the pipeline name')
     .option('--instance-type <type>', 'training instance type, e.g. ml.p5.48xlarge')
     .option('--instance-count <n>', 'number of training instances', parsePositiveInt)
     .option('--dataset <s3-uri>', 'training data location (prefix or file)')
+    .option(
+      '--base-model-s3-uri <s3-uri>',
+      'staged base model prefix (default: where stage-model puts the recipe model)',
+    )
+    .option('--skip-preflight', 'start without checking that the base model is staged and the dataset prepared')
     .option('--spot', 'use managed spot training')
     .option('--no-spot', 'use on-demand capacity')
-    .option('--epochs <n>', 'number of training epochs', parsePositiveInt)
+    .option(
+      '--epochs <n>',
+      'number of training epochs (NumTrainEpochs is a Float: 0.5 is half an epoch)',
+      parsePositiveNumber,
+    )
     .option('--max-steps <n>', 'stop after this many optimizer steps', parsePositiveInt)
     .option('--max-runtime <seconds>', 'training job time limit', parsePositiveInt)
     .option('--param <name=value>', 'set any other pipeline parameter (repeatable)', collect)
@@ -193,6 +221,8 @@ export function runCommandDefinition(environment: CliEnvironment): Command {
         instanceType: opts.instanceType as string | undefined,
         instanceCount: opts.instanceCount as number | undefined,
         dataset: opts.dataset as string | undefined,
+        baseModelS3Uri: opts.baseModelS3Uri as string | undefined,
+        skipPreflight: opts.skipPreflight === true,
         spot: opts.spot as boolean | undefined,
         epochs: opts.epochs as number | undefined,
         maxSteps: opts.maxSteps as number | undefined,

@@ -17,6 +17,7 @@ import {
   stagedModelManifestSchema,
   stagedModelPrefix,
 } from '../../config/staged-model';
+import { PIPELINE_PARAMETERS } from '../../pipeline/parameters';
 import { addAwsOptions, runCommand } from '../command';
 import type { CliContext, CliEnvironment } from '../context';
 import { awsCall, CliError, isNotFound } from '../errors';
@@ -36,8 +37,8 @@ import { assertBucket, parseS3Uri, type S3Location, s3Uri } from '../s3';
 import { TransferProgress } from '../transfer-progress';
 import { alreadyStored, type ExpectedContent, hashFile, uploadVerified } from '../verified-upload';
 
-/** The pipeline parameter whose default says where the training job reads the base model. */
-export const BASE_MODEL_PARAMETER = 'BaseModelS3Uri';
+/** The pipeline parameter whose default names the staged copy (the builder's contract). */
+export const BASE_MODEL_PARAMETER = PIPELINE_PARAMETERS.baseModelS3Uri;
 
 export interface StageModelOptions {
   /** Bucket to stage into (the platform's artifacts bucket). */

@@ -40,16 +40,19 @@ export interface PlatformNetworkProps {
 }
 
 /**
- * The platform's network: private isolated subnets in at least two AZs (no NAT, no internet gateway), the
+ * The platform's network: private isolated subnets in at least two AZs (no NAT, no internet gateway, unless
+ * `vpc.natGateways` asks for internet egress: then private subnets routed through NAT gateways in /28 public
+ * subnets), the
  * S3 gateway endpoint and the interface endpoints Studio, training and MLflow need, and three security
  * groups with only the rules they require:
  * - Studio: NFS 2049 and TCP 8192-65535 within the group (EFS home and JupyterServer/KernelGateway), 443 out.
  * - training: all traffic within the group (multi-node NCCL/EFA), 443 out.
  * - endpoints: 443 in from the VPC's CIDR.
  *
- * Egress on 443 is to 0.0.0.0/0 because the subnets have no route to the internet: the only destinations
- * are the interface endpoints and S3 through the gateway endpoint, whose prefix list cannot be named
- * without a synth-time look-up.
+ * Egress on 443 is to 0.0.0.0/0 because without NAT the subnets have no route to the internet: the only
+ * destinations are the interface endpoints and S3 through the gateway endpoint, whose prefix list cannot be
+ * named without a synth-time look-up. With NAT, 443 also reaches the internet (the Hugging Face Hub), which is
+ * what the switch is for.
  */
 export class PlatformNetwork extends Construct {
   public readonly vpc: ec2.IVpc;
@@ -69,12 +72,19 @@ export class PlatformNetwork extends Construct {
     const vpcCidr = config.mode === 'create' ? config.cidr : config.vpcCidr;
     let createEndpoints = true;
     let s3GatewayRouteTables = true;
+    const egress = config.mode === 'create' && config.natGateways > 0;
     if (config.mode === 'create') {
       const vpc = new ec2.Vpc(this, 'Vpc', {
         ipAddresses: ec2.IpAddresses.cidr(config.cidr),
         maxAzs: config.maxAzs,
-        natGateways: 0,
-        subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+        natGateways: config.natGateways,
+        subnetConfiguration: egress
+          ? [
+              { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+              // the NAT gateways' subnets: an Elastic IP each, nothing else is placed there.
+              { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 28, mapPublicIpOnLaunch: false },
+            ]
+          : [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
         restrictDefaultSecurityGroup: true,
       });
       const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
@@ -87,6 +97,15 @@ export class PlatformNetwork extends Construct {
         trafficType: ec2.FlowLogTrafficType.ALL,
       });
       if (flowLog.iamRole) acknowledgeGrantPolicy(flowLog.iamRole, 'VPC flow-log delivery to its one log group');
+      for (const subnet of vpc.publicSubnets) {
+        acknowledgeRegulatedRule(
+          subnet,
+          'VPCNoUnrestrictedRouteToIGW',
+          'Only with vpc.natGateways set (off by default): the public subnets hold nothing but the NAT gateways, ' +
+            'whose default route to the internet gateway is what gives the private subnets egress; no instance ' +
+            'gets a public IP and nothing inbound is routed.',
+        );
+      }
       this.vpc = vpc;
     } else {
       this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
@@ -99,7 +118,7 @@ export class PlatformNetwork extends Construct {
       createEndpoints = config.createEndpoints;
       s3GatewayRouteTables = config.privateRouteTableIds !== undefined;
     }
-    this.subnets = { subnets: this.vpc.isolatedSubnets };
+    this.subnets = { subnets: egress ? this.vpc.privateSubnets : this.vpc.isolatedSubnets };
 
     this.endpointsSecurityGroup = new ec2.SecurityGroup(this, 'EndpointsSecurityGroup', {
       vpc: this.vpc,
@@ -118,7 +137,7 @@ export class PlatformNetwork extends Construct {
     studio.addEgressRule(studio, ec2.Port.tcp(2049), 'NFS to the domain home EFS');
     studio.addIngressRule(studio, ec2.Port.tcpRange(8192, 65535), 'Studio apps within the domain');
     studio.addEgressRule(studio, ec2.Port.tcpRange(8192, 65535), 'Studio apps within the domain');
-    // isolated subnets: 443 reaches only the interface endpoints and S3 via the gateway endpoint.
+    // without NAT, 443 reaches only the interface endpoints and S3 via the gateway endpoint.
     studio.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to VPC endpoints and the S3 gateway');
 
     this.trainingSecurityGroup = new ec2.SecurityGroup(this, 'TrainingSecurityGroup', {
@@ -142,7 +161,7 @@ export class PlatformNetwork extends Construct {
       'EC2RestrictedCommonPorts',
       'The only all-traffic ingress is self-referencing: instances of the same training job talk NCCL over EFA, which needs all protocols within the group. No CIDR can reach the group.',
     );
-    // isolated subnets: 443 reaches only the interface endpoints and S3 via the gateway endpoint.
+    // without NAT, 443 reaches only the interface endpoints and S3 via the gateway endpoint.
     training.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to VPC endpoints and the S3 gateway');
 
     const endpoints: Record<string, ec2.InterfaceVpcEndpoint> = {};

@@ -4,6 +4,7 @@
  * `<rule-id>.ts` next to this file and list it below.
  */
 import { attentionImplementation } from './attention-implementation';
+import { baseModelSource } from './base-model-source';
 import { bf16Unsupported } from './bf16-unsupported';
 import { distributionOneGpu } from './distribution-one-gpu';
 import { dtypeFloat32 } from './dtype-float32';
@@ -44,6 +45,7 @@ export const LINT_RULES: readonly LintRule[] = [
   maxSeqLength,
   renamedKey,
   unknownModel,
+  baseModelSource,
   dtypeFloat32,
   expertParamsInModulesToSave,
   loraTargetModules,

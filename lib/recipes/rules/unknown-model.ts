@@ -17,7 +17,7 @@ export function unknownModelRule(ctx: LintContext): Finding[] {
       value === undefined
         ? 'no model is named, so nothing can be trained or sized'
         : 'not a model this platform knows (lib/recipes/model-catalog.ts), so its memory and cost cannot be estimated',
-      `write model_name_or_path: ${Object.keys(MODEL_CATALOG).join(' or ')} (or a path containing gpt-oss-20b / gpt-oss-120b)`,
+      `write model_name_or_path: ${Object.keys(MODEL_CATALOG).join(' or ')} (or another Hub repo whose name contains gpt-oss-20b / gpt-oss-120b)`,
     ),
   ];
 }

@@ -47,6 +47,17 @@ export const modelAndLoraCases: RuleCase[] = [
     },
   },
   {
+    what: 'a local path as the base model (jobs only get staged Hub repos)',
+    rule: 'base-model-source',
+    level: 'error',
+    keyPath: 'model_name_or_path',
+    message:
+      /model_name_or_path: found "\/data\/gpt-oss-20b"; not a Hugging Face Hub id.*write the Hub id, e\.g\. model_name_or_path: openai\/gpt-oss-20b/,
+    mutate: (d) => {
+      d.model_name_or_path = '/data/gpt-oss-20b';
+    },
+  },
+  {
     what: 'no dtype (TRL loads float32)',
     rule: 'dtype-float32',
     level: 'warning',
