@@ -90,7 +90,15 @@ function flatten(
       const branches = issue.errors.map((branch) => flatten(branch, input, path));
       const fits = branches.map((b) => branchFit(b, path.length, value));
       const best = Math.max(...fits);
-      return best > 0 ? branches[fits.indexOf(best)] : [{ code: issue.code, path, message: issue.message }];
+      if (best > 0) return branches[fits.indexOf(best)];
+      // Every branch wants another type: say which types would do ("expected string or array").
+      const expected = [
+        ...new Set(
+          issue.errors.flat().flatMap((i) => (i.code === 'invalid_type' && i.path.length === 0 ? [i.expected] : [])),
+        ),
+      ];
+      const message = expected.length > 0 ? `expected ${expected.join(' or ')}` : issue.message;
+      return [{ code: issue.code, path, message }];
     }
     return [
       {

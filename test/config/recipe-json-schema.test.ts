@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { RECIPE_JSON_SCHEMA_PATH, renderRecipeJsonSchema } from '../../lib/config/recipe-json-schema';
 import { recipeSchema } from '../../lib/config/recipe-schema';
 import { goodRecipe, REPO_ROOT, type TestRecipe } from '../recipes/support';
-import { CHOICE_CASES, OTHER_CASES, RANGE_CASES } from '../recipes/value-cases/value-case';
+import { CHOICE_CASES, OTHER_CASES, RANGE_CASES, TYPE_CASES } from '../recipes/value-cases/value-case';
 
 /**
  * The JSON Schema editors use (schemas/recipe.schema.json) is the zod recipe schema, generated: it is fresh, ajv
@@ -71,7 +71,7 @@ const CORPUS: [string, unknown, boolean][] = [
   ['null for a nullable field', mutated((d) => (d.max_length = null)), true],
   ['a list field as one value', mutated((d) => (d.lora_target_modules = 'all-linear')), true],
   ['approval typo', mutated((d) => (d.platform.approval = 'automatic')), false],
-  ...[...RANGE_CASES, ...CHOICE_CASES, ...OTHER_CASES].flatMap((c): [string, unknown, boolean][] => [
+  ...[...RANGE_CASES, ...CHOICE_CASES, ...OTHER_CASES, ...TYPE_CASES].flatMap((c): [string, unknown, boolean][] => [
     [`${c.key}: ${JSON.stringify(c.good)}`, mutated((d) => (d[c.key] = c.good)), true],
     [`${c.key}: ${JSON.stringify(c.bad)}`, mutated((d) => (d[c.key] = c.bad)), false],
   ]),

@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import fields from '../../lib/config/recipe-fields.generated.json';
 import { formatFinding } from '../../lib/recipes/findings';
 import { goodRecipe, validate } from './support';
-import { CHOICE_CASES, OTHER_CASES, RANGE_CASES } from './value-cases/value-case';
+import { CHOICE_CASES, OTHER_CASES, RANGE_CASES, TYPE_CASES } from './value-cases/value-case';
 
 /**
  * Each value check of the recipe schema both ways: the good recipe with the accepted value has no schema finding
@@ -10,7 +10,7 @@ import { CHOICE_CASES, OTHER_CASES, RANGE_CASES } from './value-cases/value-case
  * and what is expected (with the closest valid choice for a typo).
  */
 
-const CASES = [...RANGE_CASES, ...CHOICE_CASES, ...OTHER_CASES];
+const CASES = [...RANGE_CASES, ...CHOICE_CASES, ...OTHER_CASES, ...TYPE_CASES];
 const schemaFindings = (v: ReturnType<typeof validate>, key: string) =>
   v.findings.filter((f) => f.rule === 'schema' && (f.keyPath === key || f.keyPath.startsWith(`${key}[`)));
 

@@ -95,3 +95,9 @@ export const OTHER_CASES: ValueCase[] = [
   { key: 'max_length', good: null, bad: 2048.5, message: /found 2048\.5; .*expected int/ },
   { key: 'per_device_train_batch_size', good: 4, bad: 1.5, message: /found 1\.5; .*expected int/ },
 ];
+
+/** A value of a type no member of a union takes: the message names the types that would do. */
+export const TYPE_CASES: ValueCase[] = [
+  { key: 'lora_target_modules', good: 'all-linear', bad: 5, message: /^found 5; expected string or array$/ },
+  { key: 'use_peft', good: true, bad: 'yes', message: /^found "yes"; .*expected boolean/ },
+];
