@@ -95,7 +95,8 @@ export const platformSchema = z
               .describe('managed spot training (checkpoints sync to S3 and the job resumes)'),
             max_runtime_seconds: positiveInt('seconds')
               .max(MAX_JOB_SECONDS, `SageMaker allows at most 28 days (${MAX_JOB_SECONDS} s)`)
-              .default(86400),
+              .default(86400)
+              .describe('stopping condition: the job stops after this many seconds of training'),
             max_wait_seconds: positiveInt('seconds')
               .max(MAX_JOB_SECONDS)
               .optional()
@@ -113,7 +114,8 @@ export const platformSchema = z
           },
           { error: (issue) => (issue.input === undefined ? TRAINING_MISSING : 'expected a mapping of training keys') },
         )
-        .strict(),
+        .strict()
+        .describe('the SageMaker training job: instance, distribution, spot, stopping conditions (required)'),
       data: z
         .object({
           s3_uri: z
@@ -127,7 +129,8 @@ export const platformSchema = z
             .describe('mean tokens per example after templating'),
         })
         .strict()
-        .default({ examples: 1000, avg_tokens_per_example: 1024 }),
+        .default({ examples: 1000, avg_tokens_per_example: 1024 })
+        .describe('the dataset: default location and the size the time and cost estimate assume'),
       quality_gate: z
         .object({
           max_eval_loss: z
@@ -136,28 +139,32 @@ export const platformSchema = z
             .describe('fail the pipeline if final eval loss is above this'),
         })
         .strict()
-        .optional(),
+        .optional()
+        .describe('the pipeline registers the model only if the final evaluation passes this gate'),
       serving: z
         .object({
-          instance_type: instanceType,
+          instance_type: instanceType.describe('SageMaker hosting instance type for the endpoint (GPU)'),
           tensor_parallel_degree: positiveInt('GPUs').optional().describe('default: all GPUs of the serving instance'),
-          max_model_len: positiveInt('tokens').default(DEFAULT_MAX_MODEL_LEN),
+          max_model_len: positiveInt('tokens')
+            .default(DEFAULT_MAX_MODEL_LEN)
+            .describe('vLLM context length (prompt + completion tokens)'),
           image_uri: z.string().min(1).optional().describe('default: the vLLM SageMaker serving image'),
-          min_instances: positiveInt('instances').default(1),
-          max_instances: positiveInt('instances').default(1),
-          data_capture: z.boolean().default(false),
+          min_instances: positiveInt('instances').default(1).describe('endpoint autoscaling minimum'),
+          max_instances: positiveInt('instances').default(1).describe('endpoint autoscaling maximum'),
+          data_capture: z.boolean().default(false).describe('capture endpoint requests and responses to S3'),
         })
         .strict()
         .refine((s) => s.min_instances <= s.max_instances, {
           message: 'min_instances must not exceed max_instances',
           path: ['min_instances'],
         })
-        .optional(),
+        .optional()
+        .describe('the endpoint the deploy step creates; default: the cheapest instance that fits the model'),
       approval: z
         .enum(['manual', 'auto'])
         .optional()
         .describe('model package approval; default from the app config (manual)'),
-      description: z.string().max(3072).optional(),
+      description: z.string().max(3072).optional().describe('shown in the report and on the pipeline'),
     },
     { error: (issue) => (issue.input === undefined ? PLATFORM_MISSING : 'expected a mapping of platform keys') },
   )
@@ -167,8 +174,11 @@ export const recipeSchema = z
   .object({
     ...trainingArgumentShape,
     // TrlParser sets these environment variables before training.
-    env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-    [PLATFORM_KEY]: platformSchema,
+    env: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .optional()
+      .describe('environment variables the training script sets before training (TrlParser)'),
+    [PLATFORM_KEY]: platformSchema.describe('everything SageMaker needs besides the training arguments (required)'),
   })
   .strict();
 
