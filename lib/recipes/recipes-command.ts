@@ -4,13 +4,15 @@ import { ConfigError } from '../config/errors';
 import { loadAppConfig, readCdkJsonContext } from '../config/load-app-config';
 import { listRecipeFiles } from '../config/load-recipes';
 import { fixRenamedKeys } from './fix-recipe';
-import { buildFilesReport, buildRecipeReport, renderRecipeReport } from './report';
+import { buildFilesReport, buildRecipeReport } from './report';
+import { type ReportFormat, renderReport } from './report-formats';
 
 /**
- * `gpt-oss recipes [files...] [--dir recipes] [--details] [--fix]`: prints the recipe report and returns the exit
- * code (0 all valid, 1 some recipe invalid, 2 the command could not run: bad app config, no such directory or file).
- * With files, only those are checked (see `buildFilesReport` for the duplicate-name rule); without, every recipe
- * in `--dir`. `--fix` first rewrites renamed keys in place (lib/recipes/fix-recipe.ts), then checks.
+ * `gpt-oss recipes [files...] [--dir recipes] [--details] [--fix] [--format text|github|markdown|json] [--json]
+ * [--base dir]`: prints the recipe report and returns the exit code (0 all valid, 1 some recipe invalid, 2 the
+ * command could not run: bad app config, no such directory or file). With files, only those are checked (see
+ * `buildFilesReport` for the duplicate-name rule); without, every recipe in `--dir`. `--fix` first rewrites renamed
+ * keys in place (lib/recipes/fix-recipe.ts), then checks.
  * The app config comes from `cdk.json` context `gptOss` in the working directory, so price overrides apply.
  */
 
@@ -23,6 +25,10 @@ export interface RecipesCommandOptions {
   readonly details?: boolean;
   /** Rewrite renamed keys in place before checking. */
   readonly fix?: boolean;
+  /** Output: the text report (default), GitHub annotations, the Markdown PR table, or JSON (lib/recipes/report-formats.ts). */
+  readonly format?: ReportFormat;
+  /** Recipes directory of the comparison base (the merge base's recipes/), for the Markdown table's changes. */
+  readonly base?: string;
   readonly cwd: string;
   readonly stdout: { write(chunk: string): unknown };
   readonly stderr: { write(chunk: string): unknown };
@@ -56,7 +62,10 @@ export function runRecipesCommand(options: RecipesCommandOptions): number {
       files.length > 0
         ? buildFilesReport(files, config, { cwd: options.cwd })
         : buildRecipeReport(dir, config, { cwd: options.cwd });
-    options.stdout.write(renderRecipeReport(report, { details: options.details }));
+    const base = options.base
+      ? buildRecipeReport(path.resolve(options.cwd, options.base), config, { cwd: options.cwd })
+      : undefined;
+    options.stdout.write(renderReport(options.format ?? 'text', report, { details: options.details, base }));
     return report.ok ? 0 : 1;
   } catch (e) {
     if (e instanceof ConfigError) {
