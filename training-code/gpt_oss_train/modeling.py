@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from .fast_paths import check_fast_paths
 from .outputs import forget_mxfp4_layout
 from .recipe import RecipeError
 
@@ -22,7 +23,8 @@ UNTRAINABLE_ATTENTION = {
     "flash_attention_2": "transformers rejects FlashAttention-2 for GPT-OSS (no attention-sink support)",
     "sdpa": "GPT-OSS does not support SDPA (attention sinks); transformers disables it",
 }
-VERIFIED_ATTENTION = ("eager",)
+# eager everywhere; flex_attention on CUDA (gpt_oss_train/fast_paths.py, tests/test_fast_paths.py).
+VERIFIED_ATTENTION = ("eager", "flex_attention")
 # Expert weights are `nn.Parameter`s of `GptOssExperts`, not modules: PEFT reaches them with `target_parameters`.
 EXPERT_PARAMETERS = ("mlp.experts.gate_up_proj", "mlp.experts.down_proj")
 
@@ -37,6 +39,7 @@ def check_model_args(model_args, training_args) -> None:
         )
     if attn not in VERIFIED_ATTENTION:
         logger.warning("attn_implementation %r is not verified for GPT-OSS training by this project; eager is", attn)
+    check_fast_paths(model_args, training_args)
     if model_args.load_in_4bit or model_args.load_in_8bit:
         raise RecipeError(
             "load_in_4bit/load_in_8bit (bitsandbytes) is not supported for GPT-OSS: its experts are parameters that "
