@@ -331,3 +331,28 @@ export function estimateTrainingMemory(shape: TrainingShape): TrainingMemoryEsti
 
   return { perGpuBytes, perGpuGiB: perGpuBytes / GiB, components, hostBytesPerNode, hostComponents };
 }
+
+/** Reference card for the report's longest-context line: one 80 GB GPU (H100/A100 80GB). */
+export const REFERENCE_GPU_BYTES = 80 * GiB;
+
+/**
+ * The longest `max_length` (a multiple of `step` tokens, at most `limit`) whose estimated per-GPU peak fits in
+ * `capacityBytes`, keeping everything else in `shape` (method, micro-batch, attention path); 0 when not even
+ * `step` tokens fit. The estimate grows with length, so the search is a bisection over multiples of `step`.
+ */
+export function longestFittingSeqLen(
+  shape: TrainingShape,
+  capacityBytes: number = REFERENCE_GPU_BYTES,
+  step = 1024,
+  limit = 131072,
+): number {
+  const fits = (seqLen: number) => estimateTrainingMemory({ ...shape, seqLen }).perGpuBytes <= capacityBytes;
+  let low = 0; // multiples of step known to fit
+  let high = Math.floor(limit / step) + 1; // known not to fit (or past the limit)
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (fits(mid * step)) low = mid;
+    else high = mid;
+  }
+  return low * step;
+}
