@@ -2,7 +2,7 @@
 
 Column (a) is the AWS sample (aws-samples/amazon-sagemaker-generativeai, 3_distributed_training/models/
 openai--gpt-oss, blog-era recipe) as its script really applies it; docs/training-speed.md lists each setting with
-its source. Columns (b)-(d) are read from this repository's default 20b recipe, so they follow it when it changes.
+its source. Columns (b)-(e) are read from this repository's default 20b recipe, so they follow it when it changes.
 """
 
 from __future__ import annotations
@@ -101,7 +101,9 @@ def columns(path: Path = RECIPE) -> list[Column]:
     )
     # (d) the recipe with the opt-in memory-lean attention (CUDA only).
     flex = replace(ours, key="d", title="ours + flex_attention", attn="flex_attention", needs_cuda=True)
-    return [SEED, ours, seed_work, flex]
+    # (e) the recipe with the pure-PyTorch chunked attention (gpt_oss_train/chunked_attention.py).
+    chunked = replace(ours, key="e", title="ours + gpt_oss_chunked", attn="gpt_oss_chunked")
+    return [SEED, ours, seed_work, flex, chunked]
 
 
 def targets_present(target_parameters: list[str], layers: int) -> list[str]:

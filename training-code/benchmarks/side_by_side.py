@@ -1,6 +1,7 @@
 """Side by side on one GPU, in one process: the seed's training settings, our default 20b recipe, ours doing the
-seed's work, and ours with flex attention. Prints tokens/s, peak memory, the ratio to the seed and model-FLOPs
-utilisation per column, with the card's name, then one JSON line. Not part of CI except its CPU smoke mode.
+seed's work, and ours with each memory-lean attention (flex attention, chunked attention). Prints tokens/s, peak
+memory, the ratio to the seed and model-FLOPs utilisation per column, with the card's name, then one JSON line.
+Not part of CI except its CPU smoke mode.
 
     python benchmarks/side_by_side.py                       # gpt-oss-20b widths, 8 decoder layers, random weights
     python benchmarks/side_by_side.py --layers 24           # the full-size 20b (random weights; ~42 GB bf16)
@@ -28,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmark import PRESETS, REAL_WIDTHS  # noqa: E402
 from columns import columns, flops_per_token, peak_tflops, targets_present  # noqa: E402
 
+import gpt_oss_train.chunked_attention  # noqa: E402, F401  (registers attn_implementation: gpt_oss_chunked)
+
 
 SMOKE_LENGTH_DIVISOR = 16  # tiny CPU run: 1024 → 64 tokens, 2048 → 128
 
@@ -41,8 +44,13 @@ def build(column, preset: str, layers: int, device, dtype):
     values = {**REAL_WIDTHS, **PRESETS[preset], "num_hidden_layers": layers, "use_cache": False}
     config = GptOssConfig(**values, attn_implementation=column.attn, experts_implementation=column.experts)
     torch.manual_seed(0)
-    with torch.device(device):
-        model = GptOssForCausalLM(config).to(dtype)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)  # build in bf16: a float32 full-size 20b would not fit an 80 GB card
+    try:
+        with torch.device(device):
+            model = GptOssForCausalLM(config)
+    finally:
+        torch.set_default_dtype(previous)
     model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": column.use_reentrant})
     if column.loss == "chunked":
         add_fused_lm_head(model)  # what the pinned TRL's SFTTrainer does before wrapping with PEFT
@@ -122,7 +130,7 @@ def main(argv=None) -> int:
     parser.add_argument("--layers", type=int, default=8, help="decoder layers (24 = the full-size gpt-oss-20b)")
     parser.add_argument("--steps", type=int, default=5, help="timed optimizer steps per column")
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--only", default="abcd", help="column keys to run, e.g. 'abc'")
+    parser.add_argument("--only", default="abcde", help="column keys to run, e.g. 'abc'")
     parser.add_argument("--peak-tflops", type=float, help="the card's dense bf16 peak, if its name is not known")
     parser.add_argument("--smoke", action="store_true", help="tiny model on CPU, short lengths (CI)")
     args = parser.parse_args(argv)

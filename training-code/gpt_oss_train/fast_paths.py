@@ -4,6 +4,9 @@
   renormalising with the kernel's log-sum-exp and builds the sliding window as a block mask, so no
   [batch, heads, L, L] score tensor exists in forward or backward. PyTorch's flex attention has no backward on
   CPU, so this path needs CUDA; its equality with eager is tested on GPU only (tests/test_fast_paths.py).
+- attention: `attn_implementation: gpt_oss_chunked` (gpt_oss_train/chunked_attention.py): the eager maths in query
+  chunks under activation checkpointing, so one chunk's scores exist at a time. Pure PyTorch; tested equal to eager on
+  CPU.
 - experts: `model_init_kwargs: {experts_implementation: ...}`, passed to `from_pretrained`. transformers 5 picks
   `grouped_mm` (one grouped GEMM over all experts) when the key is absent; `eager` is the per-expert Python loop
   that transformers 4.x always ran; `batched_mm` gathers each token's expert weights and runs a batched GEMM.
@@ -22,6 +25,7 @@ from .recipe import RecipeError
 # Attention implementations this project trains with, and what each needs.
 TRAINABLE_ATTENTION = {
     "eager": "materialises [batch, heads, L, L+1] scores per layer; runs everywhere (the default)",
+    "gpt_oss_chunked": "eager maths in 1024-query chunks, recomputed in backward; [batch, heads, chunk, ≤ L] scores",
     "flex_attention": "PyTorch flex attention with sinks renormalised by log-sum-exp; no L×L scores; CUDA only",
 }
 # `experts_implementation` values of the pinned transformers (transformers/integrations/moe.py ExpertsInterface)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from . import chunked_attention  # noqa: F401  (registers attn_implementation: gpt_oss_chunked with transformers)
 from .fast_paths import check_fast_paths
 from .outputs import forget_mxfp4_layout
 from .recipe import RecipeError
@@ -23,8 +24,8 @@ UNTRAINABLE_ATTENTION = {
     "flash_attention_2": "transformers rejects FlashAttention-2 for GPT-OSS (no attention-sink support)",
     "sdpa": "GPT-OSS does not support SDPA (attention sinks); transformers disables it",
 }
-# eager everywhere; flex_attention on CUDA (gpt_oss_train/fast_paths.py, tests/test_fast_paths.py).
-VERIFIED_ATTENTION = ("eager", "flex_attention")
+# eager and gpt_oss_chunked everywhere; flex_attention on CUDA (gpt_oss_train/fast_paths.py, tests/test_fast_paths.py).
+VERIFIED_ATTENTION = ("eager", "gpt_oss_chunked", "flex_attention")
 # Expert weights are `nn.Parameter`s of `GptOssExperts`, not modules: PEFT reaches them with `target_parameters`.
 EXPERT_PARAMETERS = ("mlp.experts.gate_up_proj", "mlp.experts.down_proj")
 

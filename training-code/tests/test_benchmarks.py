@@ -42,7 +42,7 @@ def test_side_by_side_smoke_mode_runs_the_seed_our_recipe_and_our_seed_work_colu
 
     # THEN the seed, our recipe and ours doing the seed's work each trained and report a rate and the ratio to (a)
     assert summary["card"] == "cpu" and summary["smoke"] is True
-    for key in "abc":
+    for key in "abce":
         assert rows[key]["status"] == "ok" and rows[key]["tokens_per_second"] > 0
         assert rows[key]["flops_per_token"] > 0 and rows[key]["ratio_to_seed"] > 0
     assert rows["a"]["ratio_to_seed"] == 1.0
@@ -56,3 +56,7 @@ def test_side_by_side_smoke_mode_runs_the_seed_our_recipe_and_our_seed_work_colu
     assert rows["c"]["settings"]["seq_len"] == seed["seq_len"] and rows["c"]["settings"]["batch"] == 6
     # AND the flex-attention column is skipped on CPU with the reason, not faked
     assert rows["d"]["status"] == "skipped" and "CPU" in rows["d"]["reason"]
+    # AND the chunked attention column is the recipe with only the attention path changed
+    assert rows["e"]["settings"] == {**rows["b"]["settings"], "key": "e", "title": rows["e"]["title"],
+                                     "attn": "gpt_oss_chunked"}  # fmt: skip
+    assert rows["e"]["trainable_parameters"] == rows["b"]["trainable_parameters"]

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+import gpt_oss_train.chunked_attention  # noqa: F401  (registers gpt_oss_chunked, as modeling.py does)
 from gpt_oss_train.fast_paths import check_fast_paths, experts_implementation
 from gpt_oss_train.modeling import load_model
 from gpt_oss_train.recipe import RecipeError
@@ -21,13 +22,15 @@ GRAD_RTOL = 1e-4
 VOCAB = 300
 
 
-def _loss_and_grads(device="cpu", lora=True, seq_len=40, **config):
+def _loss_and_grads(device="cpu", lora=True, seq_len=40, query_chunk=None, mask=None, **config):
     """One forward/backward of a seeded tiny GPT-OSS (LoRA on attention and experts, or full), on fixed tokens."""
     from peft import LoraConfig, get_peft_model
     from transformers import GptOssForCausalLM
 
     torch.manual_seed(0)
     model = GptOssForCausalLM(tiny_gpt_oss_config(VOCAB, **config)).to(device)
+    for layer in model.model.layers:
+        layer.self_attn.query_chunk = query_chunk
     if lora:
         # init_lora_weights=False: B is random too, so the adapters change the output and get real gradients.
         lora_config = LoraConfig(
@@ -37,7 +40,8 @@ def _loss_and_grads(device="cpu", lora=True, seq_len=40, **config):
         model = get_peft_model(model, lora_config)
     generator = torch.Generator().manual_seed(1)
     ids = torch.randint(0, VOCAB, (2, seq_len), generator=generator).to(device)
-    loss = model(input_ids=ids, labels=ids).loss
+    labels = ids if mask is None else ids.masked_fill(mask == 0, -100)
+    loss = model(input_ids=ids, labels=labels, attention_mask=None if mask is None else mask.to(device)).loss
     loss.backward()
     grads = {n: p.grad.detach().cpu() for n, p in model.named_parameters() if p.requires_grad}
     return float(loss.detach()), grads
@@ -85,6 +89,27 @@ def test_model_init_kwargs_selects_the_experts_path_at_load(tiny_model_dir):
     assert experts_implementation(training_args) == "grouped_mm"
 
 
+@pytest.mark.parametrize("lora", [True, False], ids=["lora-attention+experts", "full"])
+@pytest.mark.parametrize("padded", [False, True], ids=["causal", "left-and-right-padded"])
+def test_chunked_attention_matches_eager_with_sinks_and_sliding_window(lora, padded):
+    # 160 tokens in chunks of 48: the 64-token sliding window spans chunk borders, the last chunk is partial
+    mask = None
+    if padded:  # row 0 left-padded by 7, row 1 right-padded by 11: the boolean mask path, not the built band
+        mask = torch.ones(2, 160, dtype=torch.long)
+        mask[0, :7] = 0
+        mask[1, -11:] = 0
+    # GIVEN eager attention as the reference
+    reference = _loss_and_grads(lora=lora, seq_len=160, mask=mask, attn_implementation="eager")
+    # WHEN the same model and tokens run the chunked attention
+    candidate = _loss_and_grads(
+        lora=lora, seq_len=160, mask=mask, query_chunk=48, attn_implementation="gpt_oss_chunked"
+    )
+    # THEN loss and every gradient, the sinks' included in the full fine-tune, are equal
+    _assert_equal(reference, candidate)
+    if not lora:
+        assert any(n.endswith("self_attn.sinks") for n in candidate[1])
+
+
 def _args(attn="eager", **init_kwargs):
     return SimpleNamespace(attn_implementation=attn), SimpleNamespace(model_init_kwargs=init_kwargs or None)
 
@@ -113,3 +138,26 @@ def test_flex_attention_matches_eager_with_sinks_and_sliding_window(lora):
     _assert_equal(reference, candidate)
     if not lora:
         assert any(n.endswith("self_attn.sinks") for n in candidate[1])
+
+
+def _largest_saved_for_backward(attn, seq_len, query_chunk=None):
+    """numel of the largest tensor autograd keeps for backward in one forward of the tiny model (no checkpointing)."""
+    from transformers import GptOssForCausalLM
+
+    torch.manual_seed(0)
+    model = GptOssForCausalLM(tiny_gpt_oss_config(VOCAB, attn_implementation=attn))
+    for layer in model.model.layers:
+        layer.self_attn.query_chunk = query_chunk
+    ids = torch.randint(0, VOCAB, (1, seq_len), generator=torch.Generator().manual_seed(1))
+    sizes = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: sizes.append(t.numel()) or t, lambda t: t):
+        model(input_ids=ids, labels=ids)
+    return max(sizes)
+
+
+def test_chunked_attention_keeps_no_full_score_matrix_for_backward():
+    seq_len, heads = 512, 4
+    full_scores = heads * seq_len * seq_len
+    # eager keeps [1, heads, L, L+1] probabilities for backward; the chunked path keeps nothing of that order
+    assert _largest_saved_for_backward("eager", seq_len) >= full_scores
+    assert _largest_saved_for_backward("gpt_oss_chunked", seq_len, query_chunk=64) < full_scores / 4
