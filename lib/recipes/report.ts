@@ -141,7 +141,11 @@ function table(rows: string[][]): string {
 function attentionPathLines(shape: TrainingShape): string[] {
   const capacity = REFERENCE_GPU_BYTES * TIGHT_MEMORY_SHARE;
   const longest = longestFittingSeqLen(shape, capacity);
-  const path = shape.attention === 'eager' ? 'eager attention' : 'memory-efficient attention (no L×L scores)';
+  const path = {
+    eager: 'eager attention',
+    chunked: 'chunked attention (gpt_oss_chunked)',
+    'memory-efficient': 'memory-efficient attention (no L×L scores)',
+  }[shape.attention];
   const eager =
     shape.attention === 'eager' ? '' : `; eager: ${longestFittingSeqLen({ ...shape, attention: 'eager' }, capacity)}`;
   const rates = measuredRatesFor(shape.model.hubId, shape.method, shape.attention);

@@ -1,6 +1,6 @@
 import type { GpuSpec } from './gpu-catalog';
 import type { PriceQuote } from './instance-catalog';
-import type { Sharding } from './memory-estimator';
+import type { Sharding, TrainingShape } from './memory-estimator';
 import { type GptOssModelSpec, MODEL_CATALOG } from './model-catalog';
 
 /**
@@ -44,7 +44,7 @@ export const RUN_ASSUMPTIONS: readonly string[] = [
 export interface MeasuredRate {
   readonly modelHubId: string;
   readonly method: 'lora' | 'full';
-  readonly attention: 'eager' | 'memory-efficient';
+  readonly attention: TrainingShape['attention'];
   readonly card: string;
   /** UTC date of the measurement. */
   readonly date: string;

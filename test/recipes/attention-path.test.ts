@@ -10,6 +10,7 @@ import {
   type TrainingShape,
 } from '../../lib/recipes/memory-estimator';
 import { MODEL_CATALOG } from '../../lib/recipes/model-catalog';
+import { attentionKind } from '../../lib/recipes/recipe-analysis';
 import { buildRecipeReport, renderRecipeReport } from '../../lib/recipes/report';
 import { MEASURED_RATES, measuredRatesFor } from '../../lib/recipes/run-estimator';
 import { CONFIG, goodRecipe, writeRecipe } from './support';
@@ -77,6 +78,26 @@ describe('longest max_length on one 80 GB GPU', () => {
     }
   });
 
+  test('the chunked attention holds one 1024-query block of scores: eager up to 1024 tokens, far less beyond', () => {
+    const scores = (attention: TrainingShape['attention'], seqLen: number) =>
+      estimateTrainingMemory({ ...recipeShape(attention), seqLen }).components.find((c) => c.key === 'attentionScores')
+        ?.bytes ?? NaN;
+    expect(scores('chunked', 1024)).toBe(scores('eager', 1024));
+    expect(scores('chunked', 8192)).toBeCloseTo(scores('eager', 8192) / 8, 0);
+    expect(scores('memory-efficient', 8192)).toBe(0);
+    const eager = longestFittingSeqLen(recipeShape('eager'));
+    const chunked = longestFittingSeqLen(recipeShape('chunked'));
+    expect(chunked).toBeGreaterThan(eager);
+    expect(chunked).toBeLessThan(longestFittingSeqLen(recipeShape('memory-efficient')));
+  });
+
+  test('attn_implementation maps to its memory model', () => {
+    expect(attentionKind(undefined)).toBe('eager');
+    expect(attentionKind('eager')).toBe('eager');
+    expect(attentionKind('gpt_oss_chunked')).toBe('chunked');
+    expect(attentionKind('flex_attention')).toBe('memory-efficient');
+  });
+
   test('returns 0 when not even 1024 tokens fit', () => {
     expect(longestFittingSeqLen(recipeShape('eager'), 10 * GiB)).toBe(0);
   });
@@ -102,6 +123,9 @@ describe('measured rates by attention path', () => {
     flex.attn_implementation = 'flex_attention';
     flex.model_init_kwargs = { experts_implementation: 'grouped_mm' };
     writeRecipe(flex, 'flex-path', dir);
+    const chunked = goodRecipe();
+    chunked.attn_implementation = 'gpt_oss_chunked';
+    writeRecipe(chunked, 'chunked-path', dir);
     const text = renderRecipeReport(buildRecipeReport(dir, CONFIG, { cwd: dir }), { details: true });
     expect(text).toMatch(
       /longest max_length within 90% of an 80 GB GPU \(eager attention, micro-batch \d+, [^)]*\): \d+ tokens\n/,
@@ -111,5 +135,9 @@ describe('measured rates by attention path', () => {
       /longest max_length within 90% of an 80 GB GPU \(memory-efficient attention \(no L×L scores\)[^:]*: \d+ tokens; eager: \d+\n/,
     );
     expect(text).toMatch(/measured rate of this attention path: not measured on a GPU/);
+    expect(text).toMatch(/\(chunked attention \(gpt_oss_chunked\), micro-batch \d+[^:]*: \d+ tokens; eager: \d+\n/);
+    expect(text).toMatch(
+      /chunked attention scores +\d+\.\d+ GiB +\[\d+, 64, 1024, \d+\] bf16 = [\d.]+ GiB per query block/,
+    );
   });
 });
