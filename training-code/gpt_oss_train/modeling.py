@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from . import chunked_attention  # noqa: F401  (registers attn_implementation: gpt_oss_chunked with transformers)
-from .fast_paths import check_fast_paths
+from .fast_paths import check_fast_paths, experts_implementation
 from .outputs import forget_mxfp4_layout
 from .recipe import RecipeError
 
@@ -123,10 +123,11 @@ def load_model(model_args, training_args):
 
     kwargs = model_load_kwargs(model_args.model_name_or_path, model_args, training_args)
     logger.info(
-        "loading %s (dtype=%s, attention=%s, mxfp4 dequantized=%s)",
+        "loading %s (dtype=%s, attention=%s, experts=%s, mxfp4 dequantized=%s)",
         model_args.model_name_or_path,
         kwargs["dtype"],
         kwargs["attn_implementation"],
+        experts_implementation(training_args),
         "quantization_config" in kwargs,
     )
     kwargs.update(training_args.model_init_kwargs or {})
