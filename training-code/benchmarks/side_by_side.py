@@ -162,6 +162,8 @@ def main(argv=None) -> int:
                 row.update(status="out of memory", reason=str(error).splitlines()[0])
             release(device)
         results.append(row)
+        # one line per finished column, so a run cut short by a time limit still leaves what it measured
+        print("column " + json.dumps({k: v for k, v in row.items() if k != "settings"}), flush=True)
 
     seed = next((r for r in results if r["key"] == "a" and r["status"] == "ok"), None)
     for row in results:
