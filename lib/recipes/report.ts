@@ -4,9 +4,15 @@ import type { AppConfig } from '../config/app-config';
 import { ConfigError } from '../config/errors';
 import { listRecipeFiles, recipeNameOf } from '../config/load-recipes';
 import { countLevels, type Finding, formatFinding } from './findings';
-import { GiB, ESTIMATOR_ASSUMPTIONS } from './memory-estimator';
-import type { AnalyzedRecipe, RecipeAnalysis } from './recipe-analysis';
-import { RUN_ASSUMPTIONS } from './run-estimator';
+import {
+  GiB,
+  ESTIMATOR_ASSUMPTIONS,
+  longestFittingSeqLen,
+  REFERENCE_GPU_BYTES,
+  type TrainingShape,
+} from './memory-estimator';
+import { type AnalyzedRecipe, type RecipeAnalysis, TIGHT_MEMORY_SHARE } from './recipe-analysis';
+import { measuredRatesFor, RUN_ASSUMPTIONS } from './run-estimator';
 import { SERVING_ASSUMPTIONS } from './serving-estimator';
 import {
   duplicateNameFindings,
@@ -172,6 +178,29 @@ function table(rows: string[][]): string {
   return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/** The longest context on an 80 GB GPU for the recipe's attention path, and that path's measured rates. */
+function attentionPathLines(shape: TrainingShape): string[] {
+  const capacity = REFERENCE_GPU_BYTES * TIGHT_MEMORY_SHARE;
+  const longest = longestFittingSeqLen(shape, capacity);
+  const path = {
+    eager: 'eager attention',
+    chunked: 'chunked attention (gpt_oss_chunked)',
+    'memory-efficient': 'memory-efficient attention (no L×L scores)',
+  }[shape.attention];
+  const eager =
+    shape.attention === 'eager' ? '' : `; eager: ${longestFittingSeqLen({ ...shape, attention: 'eager' }, capacity)}`;
+  const rates = measuredRatesFor(shape.model.hubId, shape.method, shape.attention);
+  const measured =
+    rates.length === 0
+      ? 'not measured on a GPU (the run estimate above uses the calibrated eager rate)'
+      : rates.map((r) => `${r.tokensPerSecond} tokens/s on ${r.card}, ${r.date} (${r.what}; ${r.source})`).join('; ');
+  return [
+    `  longest max_length within ${TIGHT_MEMORY_SHARE * 100}% of an 80 GB GPU (${path}, micro-batch ${shape.microBatch}, ` +
+      `this distribution): ${longest} tokens${eager}`,
+    `  measured rate of this attention path: ${measured}`,
+  ];
+}
+
 function details(r: RecipeValidation): string[] {
   const a = r.analysis;
   if (!a?.memory) return [];
@@ -189,6 +218,7 @@ function details(r: RecipeValidation): string[] {
         `$${a.run.price.usdPerHour.toFixed(2)}/h (${a.run.price.priceSource}, ${a.run.price.priceDate})`,
     );
   }
+  if (a.shape) lines.push(...attentionPathLines(a.shape));
   const { estimate: s, instance: servingInstance, fromRecipe } = a.serving;
   if (s && servingInstance) {
     lines.push(
