@@ -2,11 +2,11 @@ import { Command, Option } from "commander";
 import { registerOperatorCommands } from "../lib/cli";
 import { runInitCommand } from "../lib/recipes/init-command";
 import { runRecipesCommand } from "../lib/recipes/recipes-command";
-import packageJson from "../package.json";
 import {
   REPORT_FORMATS,
   type ReportFormat,
 } from "../lib/recipes/report-formats";
+import packageJson from "../package.json";
 
 // The operator CLI: a registry of commands. Each command's logic lives under lib/ (lib/recipes, lib/cli);
 // this file only wires arguments to it and sets the exit code.
