@@ -7,6 +7,8 @@ from pathlib import Path
 from transformers.integrations.integration_utils import INTEGRATION_TO_CALLBACK
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 
+from gpt_oss_train.chunked_attention import ATTENTION_NAME as PROJECT_ATTENTION
+
 
 REQUIREMENTS = Path(__file__).resolve().parents[1] / "requirements.txt"
 
@@ -33,8 +35,9 @@ INTEGRATION_MODULES = {
 
 
 def attention_choices() -> tuple[list[str], str]:
-    """The implementations transformers registers (plus `eager`), and the pattern of a Hub kernel."""
-    return ["eager", *ALL_ATTENTION_FUNCTIONS.valid_keys()], HUB_KERNEL_PATTERN
+    """The implementations transformers registers (plus `eager` and the training code's own chunked attention, which
+    gpt_oss_train/chunked_attention.py registers at job start), and the pattern of a Hub kernel."""
+    return ["eager", *ALL_ATTENTION_FUNCTIONS.valid_keys(), PROJECT_ATTENTION], HUB_KERNEL_PATTERN
 
 
 def report_to_choices() -> list[str]:
