@@ -181,7 +181,7 @@ describe('init <name> --from', () => {
     const source = writeRecipe(bad, 'bad', cwd);
     const r = init(cwd, 'copy', source);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/recipes\/copy\.yaml: max_seq_length: found 4096/);
+    expect(r.stdout).toMatch(/recipes\/copy\.yaml:\d+:\d+: max_seq_length: found 4096/);
     expect(fs.existsSync(path.join(cwd, 'recipes', 'copy.yaml'))).toBe(false);
   });
 
