@@ -1,6 +1,7 @@
 import { ARTIFACT_KEYS, DATASET_KEYS } from '../config/artifacts-layout';
 import type { LoadedRecipe } from '../config/load-recipes';
 import { maxWaitSecondsOf, requiredNumberValue } from '../config/recipe-values';
+import { hasLocalInstanceStorage } from '../recipes/instance-catalog';
 import { PipelineDefinition } from './definition';
 import { ExecutionVariable, Join, Parameter, type StringValue } from './expressions';
 import {
@@ -87,19 +88,8 @@ export interface TrainingPipelineOptions {
   readonly baseModelSource?: BaseModelSource;
 }
 
-/**
- * Instance families with local NVMe instance storage. SageMaker encrypts those volumes in hardware and
- * rejects a `VolumeKmsKeyId` for them ("You can't request a VolumeKmsKeyId when using an instance type
- * with local storage"), so the key is set only for the others.
- * @see https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html
- */
-const LOCAL_STORAGE_FAMILIES =
-  /^ml\.(p3dn|p4d|p4de|p5|p5e|p5en|p6-b200|p6-b300|p6e-gb200|g4dn|g4ad|g5|g6|g6e|gr6|trn1|trn1n|trn2|c5d|m5d|r5d|c6id|m6id|r6id)\./;
-
-/** Whether SageMaker rejects `VolumeKmsKeyId` for this instance type. */
-export function hasLocalInstanceStorage(instanceType: string): boolean {
-  return LOCAL_STORAGE_FAMILIES.test(instanceType);
-}
+/** Whether SageMaker rejects `VolumeKmsKeyId` for this instance type (lib/recipes/instance-catalog.ts). */
+export { hasLocalInstanceStorage };
 
 /** Capacity errors (no instances available now) retry the whole step: 5 more tries over ~2.6 hours. */
 export const CAPACITY_RETRY_POLICY: RetryPolicy = {

@@ -1,13 +1,13 @@
 import { isMap, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import type { AppConfig } from '../config/app-config';
 import { formatZodIssues } from '../config/errors';
-import { type LoadedRecipe, readRecipeSource } from '../config/load-recipes';
+import { type LoadedRecipe, type RecipeSource, readRecipeSource } from '../config/load-recipes';
+import { explicitTags } from '../config/yaml-tags';
 import { PLATFORM_KEY, type RecipeDocument, recipeSchema, TRAINING_LIBRARY_VERSIONS } from '../config/recipe-schema';
 import type { Finding } from './findings';
 import { analyzeRecipe, type RecipeAnalysis } from './recipe-analysis';
 import { KEYS_EXPLAINED_BY_LINT, LINT_RULES } from './rules';
-import type { LintContext } from './rules/rule-support';
+import type { LintConfig, LintContext } from './rules/rule-support';
 
 /**
  * Validates one recipe file end to end: YAML syntax, the schema, then every lint rule. Problems are collected,
@@ -62,11 +62,11 @@ function withoutKeys(raw: Record<string, unknown>, keys: Iterable<string>): Reco
 /** Validates one recipe file; see {@link RecipeValidation}. */
 export function validateRecipeFile(
   file: string,
-  config: Pick<AppConfig, 'namePrefix' | 'stage' | 'prices'>,
+  config: LintConfig,
   options: ValidateOptions = {},
 ): RecipeValidation {
   const base = readRecipeSource(file, options.cwd);
-  const { name, file: display, source } = base;
+  const { file: display, source } = base;
 
   let yaml = parseDocument(source, { uniqueKeys: true });
   const lines = source.split('\n');
@@ -101,10 +101,38 @@ export function validateRecipeFile(
     return { ...base, findings: [finding], valid: false };
   }
 
-  const raw = yaml.toJS() as Record<string, unknown>;
+  // A tag is refused before the document is read: a recipe is plain data (lib/config/yaml-tags.ts).
+  const tags = explicitTags(yaml, source).map(
+    (t): Finding => ({
+      rule: 'yaml-tag',
+      level: 'error',
+      file: display,
+      keyPath: t.keyPath,
+      found: `${t.tag} ${t.value}${t.line ? ` (line ${t.line})` : ''}`,
+      message: 'YAML tags are not allowed in a recipe (the job would be asked to construct objects)',
+      fix: `remove ${t.tag} and write the plain value`,
+    }),
+  );
+  if (tags.length > 0) return { ...base, findings: [...yamlFindings, ...tags], valid: false };
+
+  return validateRecipeObject(base, yaml.toJS() as Record<string, unknown>, config, options, yamlFindings);
+}
+
+/**
+ * Validates a recipe already read from YAML (`raw`): the schema, then every lint rule. The execution check
+ * (./execute-check.ts) runs this on the recipe with an execution's parameters applied.
+ */
+export function validateRecipeObject(
+  base: RecipeSource,
+  raw: Record<string, unknown>,
+  config: LintConfig,
+  options: ValidateOptions = {},
+  priorFindings: readonly Finding[] = [],
+): RecipeValidation {
+  const { name, file: display } = base;
   const peftVersion = options.peftVersion ?? TRAINING_LIBRARY_VERSIONS.peft;
   const context: LintContext = { name, file: display, raw, config, peftVersion };
-  const findings: Finding[] = [...yamlFindings];
+  const findings: Finding[] = [...priorFindings];
 
   // Keys a raw rule explains are taken out so the schema does not report them a second time as "unknown key".
   const forSchema = withoutKeys(raw, KEYS_EXPLAINED_BY_LINT);

@@ -9,6 +9,7 @@ import { bf16Unsupported } from './bf16-unsupported';
 import { distributionOneGpu } from './distribution-one-gpu';
 import { dtypeFloat32 } from './dtype-float32';
 import { expertLoraZero3 } from './expert-lora-zero3';
+import { executionLimits } from './execution-limits';
 import { expertParamsInModulesToSave } from './expert-params-in-modules-to-save';
 import { gpuMemory } from './gpu-memory';
 import { hostMemory } from './host-memory';
@@ -20,6 +21,7 @@ import { maxWaitWithoutSpot } from './max-wait-without-spot';
 import { multiNodeDistribution } from './multi-node-distribution';
 import { multiNodeEfa } from './multi-node-efa';
 import { qualityGateWithoutEval } from './quality-gate-without-eval';
+import { recipeEnv } from './recipe-env';
 import { renamedKey } from './renamed-key';
 import { resourceNames } from './resource-names';
 import type { LintRule } from './rule-support';
@@ -35,6 +37,7 @@ import { targetParametersDropout } from './target-parameters-dropout';
 import { targetParametersUnmatched } from './target-parameters-unmatched';
 import { trainingImage } from './training-image';
 import { trainingInstance } from './training-instance';
+import { trustRemoteCode } from './trust-remote-code';
 import { unknownModel } from './unknown-model';
 
 /** Every rule, in report order. */
@@ -43,6 +46,8 @@ export const LINT_RULES: readonly LintRule[] = [
   renamedKey,
   unknownModel,
   baseModelSource,
+  trustRemoteCode,
+  recipeEnv,
   dtypeFloat32,
   expertParamsInModulesToSave,
   loraTargetModules,
@@ -65,6 +70,7 @@ export const LINT_RULES: readonly LintRule[] = [
   gpuMemory,
   hostMemory,
   maxRuntime,
+  executionLimits,
   servingInstance,
   servingTensorParallel,
   servingMemory,
