@@ -50,5 +50,7 @@ export function trustedImageAccount(
   ownAccount: string | undefined,
   trustedAccounts: readonly string[],
 ): boolean {
-  return image.account === ownAccount || DLC_ACCOUNTS.includes(image.account) || trustedAccounts.includes(image.account);
+  return (
+    image.account === ownAccount || DLC_ACCOUNTS.includes(image.account) || trustedAccounts.includes(image.account)
+  );
 }

@@ -60,11 +60,7 @@ function withoutKeys(raw: Record<string, unknown>, keys: Iterable<string>): Reco
 }
 
 /** Validates one recipe file; see {@link RecipeValidation}. */
-export function validateRecipeFile(
-  file: string,
-  config: LintConfig,
-  options: ValidateOptions = {},
-): RecipeValidation {
+export function validateRecipeFile(file: string, config: LintConfig, options: ValidateOptions = {}): RecipeValidation {
   const base = readRecipeSource(file, options.cwd);
   const { file: display, source } = base;
 
@@ -102,17 +98,15 @@ export function validateRecipeFile(
   }
 
   // A tag is refused before the document is read: a recipe is plain data (lib/config/yaml-tags.ts).
-  const tags = explicitTags(yaml, source).map(
-    (t): Finding => ({
-      rule: 'yaml-tag',
-      level: 'error',
-      file: display,
-      keyPath: t.keyPath,
-      found: `${t.tag} ${t.value}${t.line ? ` (line ${t.line})` : ''}`,
-      message: 'YAML tags are not allowed in a recipe (the job would be asked to construct objects)',
-      fix: `remove ${t.tag} and write the plain value`,
-    }),
-  );
+  const tags = explicitTags(yaml, source).map((t): Finding => ({
+    rule: 'yaml-tag',
+    level: 'error',
+    file: display,
+    keyPath: t.keyPath,
+    found: `${t.tag} ${t.value}${t.line ? ` (line ${t.line})` : ''}`,
+    message: 'YAML tags are not allowed in a recipe (the job would be asked to construct objects)',
+    fix: `remove ${t.tag} and write the plain value`,
+  }));
   if (tags.length > 0) return { ...base, findings: [...yamlFindings, ...tags], valid: false };
 
   return validateRecipeObject(base, yaml.toJS() as Record<string, unknown>, config, options, yamlFindings);

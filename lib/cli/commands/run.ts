@@ -151,7 +151,13 @@ export async function runPipeline(ctx: CliContext, recipe: string, opts: RunOpti
   const check = checkRunExecution(ctx, pipeline, parameters);
   if (opts.dryRun) {
     for (const line of planLines(pipeline, executionValues(pipeline, parameters), check)) ctx.out.line(line);
-    return { recipe: pipeline.recipe, pipelineName: pipeline.pipelineName, executionArn: '', parameters, consoleUrl: '' };
+    return {
+      recipe: pipeline.recipe,
+      pipelineName: pipeline.pipelineName,
+      executionArn: '',
+      parameters,
+      consoleUrl: '',
+    };
   }
   if (opts.skipPreflight) ctx.out.warn('--skip-preflight: the model and the dataset were not checked');
   else await runPreflight(ctx, pipeline, parameters, opts.json !== true);

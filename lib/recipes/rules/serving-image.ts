@@ -31,6 +31,7 @@ export const servingImage: LintRule = {
   id: 'serving-image',
   level: 'error',
   input: 'document',
-  description: "serving image_uri must be an Amazon ECR image URI in this account, an AWS DLC registry or a trusted one",
+  description:
+    'serving image_uri must be an Amazon ECR image URI in this account, an AWS DLC registry or a trusted one',
   check: servingImageRule,
 };

@@ -29,7 +29,9 @@ export function trainingImageRule(ctx: LintContext): Finding[] {
 export function untrustedImageFindings(ctx: LintContext, rule: string, keyPath: string, image: EcrImage): Finding[] {
   const trusted = ctx.config.guardrails?.trustedImageAccounts ?? DEFAULT_GUARDRAILS.trustedImageAccounts;
   if (trustedImageAccount(image, ctx.config.account, trusted)) return [];
-  const own = ctx.config.account ? `this account (${ctx.config.account})` : 'this account (no `account` in the stage config)';
+  const own = ctx.config.account
+    ? `this account (${ctx.config.account})`
+    : 'this account (no `account` in the stage config)';
   return [
     finding(
       ctx,
@@ -48,6 +50,7 @@ export const trainingImage: LintRule = {
   id: 'training-image',
   level: 'error',
   input: 'document',
-  description: "training image_uri must be an Amazon ECR image URI in this account, an AWS DLC registry or a trusted one",
+  description:
+    'training image_uri must be an Amazon ECR image URI in this account, an AWS DLC registry or a trusted one',
   check: trainingImageRule,
 };

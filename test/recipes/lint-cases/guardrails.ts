@@ -8,7 +8,8 @@ export const guardrailCases: RuleCase[] = [
     rule: 'recipe-env',
     level: 'error',
     keyPath: 'env.PYTHONPATH',
-    message: /found "\/tmp\/evil"; PYTHONPATH: Python path and startup variables run foreign code.*remove env.PYTHONPATH/,
+    message:
+      /found "\/tmp\/evil"; PYTHONPATH: Python path and startup variables run foreign code.*remove env.PYTHONPATH/,
     mutate: (d) => {
       d.env = { PYTHONPATH: '/tmp/evil' };
     },
@@ -81,7 +82,8 @@ export const guardrailCases: RuleCase[] = [
     rule: 'training-image',
     level: 'error',
     keyPath: 'platform.training.image_uri',
-    message: /found "999988887777.dkr.ecr.us-east-1.amazonaws.com\/x:1"; the image is in account 999988887777, neither this account/,
+    message:
+      /found "999988887777.dkr.ecr.us-east-1.amazonaws.com\/x:1"; the image is in account 999988887777, neither this account/,
     mutate: (d) => {
       training(d).image_uri = '999988887777.dkr.ecr.us-east-1.amazonaws.com/x:1';
     },
