@@ -4,7 +4,8 @@ SageMaker runs `python3 /opt/ml/input/data/code/launch.py` on every host of the 
 This module then:
 
 1. finds the recipe (the one YAML in the `recipe` channel) and checks its keys before any process starts;
-2. turns the job's HyperParameters (`/opt/ml/input/config/hyperparameters.json`) into `--key=value` overrides (only the parameters the pipeline passes, each one value);
+2. turns the job's HyperParameters (`/opt/ml/input/config/hyperparameters.json`) into `--key=value` overrides
+   (only the parameters the pipeline passes, each one value);
 3. reads the cluster from `/opt/ml/input/config/resourceconfig.json` (cross-checked with `SM_*` variables when
    present): host count, this host's rank in the sorted host list, the main host, the network interface;
 4. picks the Accelerate config for `platform.training.distribution` (single-gpu, ddp, zero3, zero3-offload),

@@ -115,7 +115,9 @@ def load_recipe(path: str | os.PathLike) -> Recipe:
     env = document.pop(ENV_KEY, None) or {}
     if not isinstance(env, dict):
         raise RecipeError(f"{path}: `{ENV_KEY}` must be a mapping of environment variables")
-    problems = [f"{path}: env.{k}: found {v!r}; {env_key_problem(str(k))}" for k, v in env.items() if env_key_problem(str(k))]
+    problems = [
+        f"{path}: env.{k}: found {v!r}; {env_key_problem(str(k))}" for k, v in env.items() if env_key_problem(str(k))
+    ]
     if problems:
         raise RecipeError(
             "\n".join(problems) + f"\nremove them; recipes may set only {', '.join(sorted(ENV_ALLOWED))}"

@@ -78,7 +78,9 @@ def write_hyperparameters(tmp_path, values: dict) -> Paths:
 
 def test_hyperparameters_become_one_value_overrides(tmp_path):
     # GIVEN the pipeline's HyperParameters (strings) and one SDK-internal key
-    paths = write_hyperparameters(tmp_path, {"max_steps": "-1", "num_train_epochs": "2.5", "sagemaker_program": "x.py"})
+    paths = write_hyperparameters(
+        tmp_path, {"max_steps": "-1", "num_train_epochs": "2.5", "sagemaker_program": "x.py"}
+    )
     # THEN each becomes exactly one `--key=value` argument, SDK keys dropped
     assert hyperparameter_args(paths) == ["--max_steps=-1", "--num_train_epochs=2.5"]
 
@@ -89,7 +91,9 @@ def test_a_list_hyperparameter_cannot_add_arguments(tmp_path):
     # THEN it stays one value of max_steps (which the training script then rejects as no integer)
     assert hyperparameter_args(write_hyperparameters(tmp_path, {"max_steps": attack})) == [f"--max_steps={attack}"]
     # AND a JSON list or object (not a string) is refused outright
-    with pytest.raises(LaunchError, match=r"hyperparameter max_steps: found \['1', '2'\]; each hyperparameter is one value"):
+    with pytest.raises(
+        LaunchError, match=r"hyperparameter max_steps: found \['1', '2'\]; each hyperparameter is one value"
+    ):
         hyperparameter_args(write_hyperparameters(tmp_path, {"max_steps": ["1", "2"]}))
 
 
