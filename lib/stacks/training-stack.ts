@@ -162,7 +162,15 @@ export class TrainingStack extends cdk.Stack {
       securityGroups: [props.securityGroup],
       mlflow: props.mlflow,
     });
-    this.pipelineRole = new PipelineExecutionRole(this, 'PipelineRole', { trainingJobRole: this.trainingJobRole });
+    this.pipelineRole = new PipelineExecutionRole(this, 'PipelineRole', {
+      trainingJobRole: this.trainingJobRole,
+      jobs: {
+        subnetIds: props.vpc.selectSubnets(props.subnets).subnetIds,
+        securityGroupIds: [props.securityGroup.securityGroupId],
+        kmsKeyArn: props.key.keyArn,
+        maxRuntimeSeconds: props.config.guardrails.maxRuntimeSeconds,
+      },
+    });
 
     // ------------------------------------------------------------------
     // Training code (extracted under a content-hashed prefix) and image
