@@ -3,6 +3,7 @@ import type { LoadedRecipe } from '../config/load-recipes';
 import { maxWaitSecondsOf, requiredNumberValue } from '../config/recipe-values';
 import { hasLocalInstanceStorage } from '../recipes/instance-catalog';
 import { PipelineDefinition } from './definition';
+import { type ExecutionCheckOptions, executionCheckSteps } from './execution-check-step';
 import { ExecutionVariable, Join, Parameter, type StringValue } from './expressions';
 import {
   type BaseModelSource,
@@ -86,6 +87,12 @@ export interface TrainingPipelineOptions {
    * @default 'staged'
    */
   readonly baseModelSource?: BaseModelSource;
+  /**
+   * Run the recipe rules on each execution's values first and train only when they pass
+   * (lib/pipeline/execution-check-step.ts).
+   * @default - no check step
+   */
+  readonly executionCheck?: ExecutionCheckOptions;
 }
 
 /** Whether SageMaker rejects `VolumeKmsKeyId` for this instance type (lib/recipes/instance-catalog.ts). */
@@ -297,7 +304,13 @@ export function buildTrainingPipeline(
   // ------------------------------------------------------------------
   // Quality gate: one per branch (a step that depends on a skipped branch is skipped too)
   // ------------------------------------------------------------------
-  const steps: Step[] = [capacity];
+  const steps: Step[] = [];
+  if (options.executionCheck) {
+    const { check, gate } = executionCheckSteps(recipe, parameters, options.executionCheck, [capacity]);
+    steps.push(check, gate);
+  } else {
+    steps.push(capacity);
+  }
   if (gate) {
     const gateFor = (train: TrainingStep, gateName: string, failName: string): ConditionStep => {
       const evalLoss = train.finalMetricValue(QUALITY_GATE_METRIC);
