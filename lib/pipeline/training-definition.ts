@@ -72,6 +72,8 @@ export interface TrainingDeployValues {
   readonly codeS3Uri: string;
   /** MLflow tracking server or app ARN; absent means TensorBoard only. */
   readonly mlflowTrackingArn?: string;
+  /** The execution check function (lib/constructs/execution-check); with options.executionCheckConfig, the first step. */
+  readonly executionCheckFunctionArn?: string;
 }
 
 export interface TrainingPipelineOptions {
@@ -93,6 +95,12 @@ export interface TrainingPipelineOptions {
    * @default - no check step
    */
   readonly executionCheck?: ExecutionCheckOptions;
+  /**
+   * The config the execution check reads; with values.executionCheckFunctionArn it adds the check step (the
+   * stacks' way; `executionCheck` names both directly).
+   * @default - no check step
+   */
+  readonly executionCheckConfig?: ExecutionCheckOptions['config'];
 }
 
 /** Whether SageMaker rejects `VolumeKmsKeyId` for this instance type (lib/recipes/instance-catalog.ts). */
@@ -305,8 +313,13 @@ export function buildTrainingPipeline(
   // Quality gate: one per branch (a step that depends on a skipped branch is skipped too)
   // ------------------------------------------------------------------
   const steps: Step[] = [];
-  if (options.executionCheck) {
-    const { check, gate } = executionCheckSteps(recipe, parameters, options.executionCheck, [capacity]);
+  const checkOptions =
+    options.executionCheck ??
+    (values.executionCheckFunctionArn !== undefined && options.executionCheckConfig
+      ? { functionArn: values.executionCheckFunctionArn, config: options.executionCheckConfig }
+      : undefined);
+  if (checkOptions) {
+    const { check, gate } = executionCheckSteps(recipe, parameters, checkOptions, [capacity]);
     steps.push(check, gate);
   } else {
     steps.push(capacity);
