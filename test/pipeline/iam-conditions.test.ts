@@ -87,8 +87,13 @@ function pipelineRolePolicy(): { Version: string; Statement: Record<string, Json
       JSON.stringify((r.Properties as Record<string, Json>).Roles).includes(`"${roleId}"`),
   );
   expect(policies).toHaveLength(1);
+  // the deployed definition starts with the execution check, which this role may invoke
+  const definition = stack.pipelines.get(recipe.name)?.definition.toJson() as { Steps: { Name: string }[] };
+  firstSteps = definition.Steps.slice(0, 2).map((st) => st.Name);
   return resolve((policies[0].Properties as Record<string, Json>).PolicyDocument) as never;
 }
+
+let firstSteps: string[] = [];
 
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/gptoss-dev-pipeline`;
 const JOB = `arn:aws:sagemaker:${REGION}:${ACCOUNT}:training-job/pipelines-abc123-trainspot-x1y2z3`;
@@ -155,6 +160,18 @@ test('every sagemaker condition key of the pipeline role exists for its actions 
   expect([...used].filter((k) => k.startsWith('sagemaker:')).sort()).toEqual(
     [...CREATE_TRAINING_JOB_CONDITION_KEYS].sort(),
   );
+});
+
+test('every pipeline starts with the execution check, and the pipeline role may invoke exactly that function', () => {
+  expect(firstSteps).toEqual(['CheckExecution', 'ExecutionChecked']);
+  const invoke = policy.Statement.filter((st) => JSON.stringify(st.Action).includes('lambda:'));
+  expect(invoke).toEqual([
+    {
+      Action: 'lambda:InvokeFunction',
+      Effect: 'Allow',
+      Resource: expect.stringMatching(/^arn:aws:iam::123456789012:role\/ExecutionCheckFunction/),
+    },
+  ]);
 });
 
 describe('pipeline role → CreateTrainingJob (offline IAM simulation of the synthesized policy)', () => {
