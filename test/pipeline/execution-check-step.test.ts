@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { handler } from '../../lib/constructs/execution-check/handler';
 import { loadRecipe } from '../../lib/config/load-recipes';
+import { handler } from '../../lib/constructs/execution-check/handler';
 import { EXECUTION_CHECK_STEPS, type ExecutionCheckEvent } from '../../lib/pipeline/execution-check-step';
 import { PIPELINE_PARAMETERS as P } from '../../lib/pipeline/parameters';
 import { buildTrainingPipeline, PIPELINE_STEPS } from '../../lib/pipeline/training-definition';

@@ -6,6 +6,7 @@ import { findInstance, isGpuTrainingInstance } from '../../recipes/instance-cata
 import { addAwsOptions, parsePositiveInt, parsePositiveNumber, runCommand } from '../command';
 import type { CliContext, CliEnvironment } from '../context';
 import { awsCall, CliError } from '../errors';
+import { checkRunExecution, executionValues, planLines } from '../execution-check';
 import { consoleLinks } from '../output';
 import {
   describeRecipePipeline,
@@ -16,7 +17,6 @@ import {
   parameterType,
   unknownRecipeMessage,
 } from '../pipelines';
-import { checkRunExecution, executionValues, planLines } from '../execution-check';
 import { runPreflight } from '../preflight';
 
 export interface RunOptions {
