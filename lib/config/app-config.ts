@@ -119,6 +119,32 @@ export const mlflowConfigSchema = z
   })
   .strict();
 
+/**
+ * Ceilings every execution of this stage's pipelines is checked against (the recipe check, `run` and the
+ * pipeline's first step: lib/recipes/execute-check.ts), and the extra registries custom images may come from.
+ */
+export const guardrailsSchema = z
+  .object({
+    maxInstanceCount: z.number().int().min(1).max(100).default(4).describe('most training instances per job'),
+    maxRuntimeSeconds: z
+      .number()
+      .int()
+      .min(3600)
+      .max(2419200)
+      .default(259200)
+      .describe('longest training job, seconds (SageMaker allows up to 28 days)'),
+    trustedImageAccounts: z
+      .array(z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id'))
+      .default([])
+      .describe('ECR registries (account ids) custom images may come from, besides this account and the AWS DLCs'),
+  })
+  .strict();
+
+export type Guardrails = z.infer<typeof guardrailsSchema>;
+
+/** The guardrails of a config that sets none. */
+export const DEFAULT_GUARDRAILS: Guardrails = guardrailsSchema.parse({});
+
 export const appConfigSchema = z
   .object({
     namePrefix: z
@@ -174,6 +200,7 @@ export const appConfigSchema = z
       .default({})
       .describe('USD per instance-hour, overriding the built-in indicative prices'),
     tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+    guardrails: guardrailsSchema.default(DEFAULT_GUARDRAILS),
     delivery: deliveryConfigSchema
       .optional()
       .describe('a delivery pipeline that deploys the stages in order (lib/config/delivery-config.ts)'),

@@ -5,6 +5,7 @@ import { isMap, parseDocument } from 'yaml';
 import { ConfigError, formatZodIssues } from './errors';
 import { type RecipeDocument, recipeSchema } from './recipe-schema';
 import { yamlErrorMessage, yamlErrorPosition } from './yaml-positions';
+import { explicitTags, tagMessage } from './yaml-tags';
 
 /** A recipe file that parsed and passed the schema (lint rules run later, in lib/recipes). */
 export interface LoadedRecipe {
@@ -55,6 +56,8 @@ export function loadRecipe(file: string, cwd = process.cwd()): LoadedRecipe {
   if (!isMap(doc.contents)) {
     throw new ConfigError(display, ['(top level): expected a mapping of recipe keys']);
   }
+  const tags = explicitTags(doc, recipe.source);
+  if (tags.length > 0) throw new ConfigError(display, tags.map(tagMessage));
   const raw: unknown = doc.toJS();
   const result = recipeSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(display, formatZodIssues(result.error, raw, recipeSchema));

@@ -5,7 +5,12 @@ import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ECR_PULL_ACTIONS, ECR_TOKEN_ACTIONS } from '../iam/training-perms';
-import { ECR_IMAGE_URI_FORMAT, parseEcrImageUri as parseEcrImage } from '../recipes/ecr-image';
+import {
+  DLC_ACCOUNT_OVERRIDES,
+  DLC_DEFAULT_ACCOUNT,
+  ECR_IMAGE_URI_FORMAT,
+  parseEcrImageUri as parseEcrImage,
+} from '../recipes/ecr-image';
 
 /**
  * The image a training job runs: the PyTorch training Deep Learning Container, an image built from a
@@ -15,20 +20,7 @@ import { ECR_IMAGE_URI_FORMAT, parseEcrImageUri as parseEcrImage } from '../reci
 /** The PyTorch training DLC tag used by default (patched until 2027-01-21; docs/facts/aws.md §1). */
 export const DEFAULT_PYTORCH_DLC_TAG = '2.10.0-gpu-py313-cu130-ubuntu22.04-sagemaker';
 
-/** The DLC registry account of each region that does not use 763104351884 (aws/deep-learning-containers). */
-export const DLC_ACCOUNT_OVERRIDES: Readonly<Record<string, string>> = {
-  'af-south-1': '626614931356',
-  'ap-east-1': '871362719292',
-  'ap-northeast-3': '364406365360',
-  'ap-southeast-3': '907027046896',
-  'eu-south-1': '692866216735',
-  'me-south-1': '217643126080',
-  'me-central-1': '914824155844',
-  'cn-north-1': '727897471807',
-  'cn-northwest-1': '727897471807',
-};
-/** The DLC registry account everywhere else. */
-export const DLC_DEFAULT_ACCOUNT = '763104351884';
+export { DLC_ACCOUNT_OVERRIDES, DLC_DEFAULT_ACCOUNT };
 
 /** The URI of a bound image. */
 export interface BoundTrainingImage {

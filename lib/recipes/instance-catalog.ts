@@ -373,3 +373,17 @@ export function instancesByPrice(
 export function gpuTrainingInstancesByPrice(overrides: Readonly<Record<string, number>> = {}): InstanceSpec[] {
   return instancesByPrice(isGpuTrainingInstance, overrides);
 }
+
+/**
+ * Instance families with local NVMe instance storage. SageMaker encrypts those volumes in hardware and
+ * rejects a `VolumeKmsKeyId` for them ("You can't request a VolumeKmsKeyId when using an instance type
+ * with local storage"), so the key is set only for the others.
+ * @see https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html
+ */
+const LOCAL_STORAGE_FAMILIES =
+  /^ml\.(p3dn|p4d|p4de|p5|p5e|p5en|p6-b200|p6-b300|p6e-gb200|g4dn|g4ad|g5|g6|g6e|gr6|trn1|trn1n|trn2|c5d|m5d|r5d|c6id|m6id|r6id)\./;
+
+/** Whether SageMaker rejects `VolumeKmsKeyId` for this instance type. */
+export function hasLocalInstanceStorage(instanceType: string): boolean {
+  return LOCAL_STORAGE_FAMILIES.test(instanceType);
+}

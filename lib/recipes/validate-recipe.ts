@@ -1,14 +1,14 @@
 import { type Document, isMap, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import type { AppConfig } from '../config/app-config';
 import { describeIssue, flatIssues, formatPath } from '../config/errors';
-import { type LoadedRecipe, readRecipeSource } from '../config/load-recipes';
+import { type LoadedRecipe, type RecipeSource, readRecipeSource } from '../config/load-recipes';
 import { PLATFORM_KEY, type RecipeDocument, recipeSchema, TRAINING_LIBRARY_VERSIONS } from '../config/recipe-schema';
 import { positionOf, yamlErrorMessage, yamlErrorPosition } from '../config/yaml-positions';
+import { explicitTags } from '../config/yaml-tags';
 import type { Finding } from './findings';
 import { analyzeRecipe, type RecipeAnalysis } from './recipe-analysis';
 import { KEYS_EXPLAINED_BY_LINT, LINT_RULES } from './rules';
-import type { LintContext } from './rules/rule-support';
+import type { LintConfig, LintContext } from './rules/rule-support';
 
 /**
  * Validates one recipe file end to end: YAML syntax, the schema, then every lint rule. Problems are collected,
@@ -61,8 +61,10 @@ function schemaFindings(file: string, error: z.ZodError, input: unknown): Findin
   });
 }
 
+type PlaceableFinding = Finding & { target?: 'key' | 'value' };
+
 /** The finding with the file position of its key path (the value's, or the key's for an unknown key). */
-function placed(doc: Document, lineCounter: LineCounter, f: Finding & { target?: 'key' | 'value' }): Finding {
+function placed(doc: Document, lineCounter: LineCounter, f: PlaceableFinding): Finding {
   if (f.line !== undefined || f.keyPath.startsWith('(file')) return f;
   const { target, ...finding } = f;
   const { line, column } = positionOf(doc, lineCounter, f.keyPath, target);
@@ -76,13 +78,9 @@ function withoutKeys(raw: Record<string, unknown>, keys: Iterable<string>): Reco
 }
 
 /** Validates one recipe file; see {@link RecipeValidation}. */
-export function validateRecipeFile(
-  file: string,
-  config: Pick<AppConfig, 'namePrefix' | 'stage' | 'prices'>,
-  options: ValidateOptions = {},
-): RecipeValidation {
+export function validateRecipeFile(file: string, config: LintConfig, options: ValidateOptions = {}): RecipeValidation {
   const base = readRecipeSource(file, options.cwd);
-  const { name, file: display, source } = base;
+  const { file: display, source } = base;
 
   let lineCounter = new LineCounter();
   let yaml = parseDocument(source, { uniqueKeys: true, lineCounter });
@@ -123,10 +121,41 @@ export function validateRecipeFile(
     return { ...base, findings: [finding], valid: false };
   }
 
-  const raw = yaml.toJS() as Record<string, unknown>;
+  // A tag is refused before the document is read: a recipe is plain data (lib/config/yaml-tags.ts).
+  const tags = explicitTags(yaml, source).map((t): PlaceableFinding => ({
+    rule: 'yaml-tag',
+    level: 'error',
+    file: display,
+    keyPath: t.keyPath,
+    found: `${t.tag} ${t.value}`,
+    message: 'YAML tags are not allowed in a recipe (the job would be asked to construct objects)',
+    fix: `remove ${t.tag} and write the plain value`,
+    target: 'value' as const,
+  }));
+  const doc = yaml;
+  const place = (f: PlaceableFinding) => placed(doc, lineCounter, f);
+  if (tags.length > 0) return { ...base, findings: [...yamlFindings, ...tags.map(place)], valid: false };
+
+  return validateRecipeObject(base, yaml.toJS() as Record<string, unknown>, config, options, yamlFindings, place);
+}
+
+/**
+ * Validates a recipe already read from YAML (`raw`): the schema, then every lint rule. The execution check
+ * (./execute-check.ts) runs this on the recipe with an execution's parameters applied.
+ */
+export function validateRecipeObject(
+  base: RecipeSource,
+  raw: Record<string, unknown>,
+  config: LintConfig,
+  options: ValidateOptions = {},
+  priorFindings: readonly Finding[] = [],
+  /** Gives each finding its file position; without a parsed file (an execution's values) none is known. */
+  place: (f: PlaceableFinding) => Finding = ({ target: _target, ...f }) => f,
+): RecipeValidation {
+  const { name, file: display } = base;
   const peftVersion = options.peftVersion ?? TRAINING_LIBRARY_VERSIONS.peft;
   const context: LintContext = { name, file: display, raw, config, peftVersion };
-  const findings: Finding[] = [...yamlFindings];
+  const findings: Finding[] = [...priorFindings];
 
   // Keys a raw rule explains are taken out so the schema does not report them a second time as "unknown key".
   const forSchema = withoutKeys(raw, KEYS_EXPLAINED_BY_LINT);
@@ -157,7 +186,7 @@ export function validateRecipeFile(
   const valid = parsed.success && !findings.some((f) => f.level === 'error');
   // In file order, so a reader (and an editor's problem list) goes top to bottom.
   const located = findings
-    .map((f) => placed(yaml, lineCounter, f))
+    .map(place)
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   return { ...base, document, analysis, findings: located, valid };
 }

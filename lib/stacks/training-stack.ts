@@ -12,6 +12,7 @@ import { type AppConfig, hasInternetEgress } from '../config/app-config';
 import { ARTIFACT_KEYS, ARTIFACTS_LAYOUT } from '../config/artifacts-layout';
 import { ConfigError } from '../config/errors';
 import type { LoadedRecipe } from '../config/load-recipes';
+import { ExecutionCheckFunction } from '../constructs/execution-check/execution-check-function';
 import { PipelineFileDeployment } from '../constructs/pipeline-file-deployment';
 import { PipelineExecutionRole } from '../constructs/pipeline-role';
 import { CODE_ASSET_EXCLUDES, TrainingImage } from '../constructs/training-image';
@@ -162,7 +163,15 @@ export class TrainingStack extends cdk.Stack {
       securityGroups: [props.securityGroup],
       mlflow: props.mlflow,
     });
-    this.pipelineRole = new PipelineExecutionRole(this, 'PipelineRole', { trainingJobRole: this.trainingJobRole });
+    this.pipelineRole = new PipelineExecutionRole(this, 'PipelineRole', {
+      trainingJobRole: this.trainingJobRole,
+      jobs: {
+        subnetIds: props.vpc.selectSubnets(props.subnets).subnetIds,
+        securityGroupIds: [props.securityGroup.securityGroupId],
+        kmsKeyArn: props.key.keyArn,
+        maxRuntimeSeconds: props.config.guardrails.maxRuntimeSeconds,
+      },
+    });
 
     // ------------------------------------------------------------------
     // Training code (extracted under a content-hashed prefix) and image
@@ -198,6 +207,9 @@ export class TrainingStack extends cdk.Stack {
     if (!Number.isInteger(shardCount) || shardCount < 1) {
       throw new Error(`pipelineShards must be a whole number of at least 1, found ${shardCount}`);
     }
+    // every pipeline's first step: the recipe rules on the execution's values (lib/pipeline/execution-check-step.ts)
+    const executionCheck = new ExecutionCheckFunction(this, 'ExecutionCheck', { encryptionKey: props.key });
+    executionCheck.grantInvoke(this.pipelineRole);
     const byShard = new Map<number, LoadedRecipe[]>();
     for (const recipe of [...props.recipes].sort((a, b) => a.name.localeCompare(b.name))) {
       const shard = shardOf(recipe.name, shardCount);
@@ -213,6 +225,7 @@ export class TrainingStack extends cdk.Stack {
       defaultImageUri: this.defaultImageUri,
       codeS3Uri: this.codeS3Uri,
       mlflowTrackingArn: props.mlflow?.arn,
+      executionCheckFunctionArn: executionCheck.function.functionArn,
     };
     const pipelines = new Map<string, TrainingPipeline>();
     const shards = new Map<number, PipelinesNestedStack>();
@@ -240,6 +253,13 @@ export class TrainingStack extends cdk.Stack {
             recipe.document.platform.training.volume_size_gb ?? (props.volumeSizeGb ?? estimateVolumeSizeGb)(recipe),
           gitSha: props.gitSha ?? 'unknown',
           baseModelSource: this.baseModelSource,
+          executionCheckConfig: {
+            namePrefix: config.namePrefix,
+            stage: config.stage,
+            prices: config.prices,
+            account: config.account,
+            guardrails: config.guardrails,
+          },
           pipelineRole: this.pipelineRole.role,
           artifactsBucket: nested.artifactsBucket,
           definitionRevision: props.definitionRevision,
@@ -303,6 +323,10 @@ export class PipelinesNestedStack extends cdk.NestedStack {
     const codeS3Uri = lazy('CodeS3Uri', v.codeS3Uri);
     const mlflowTrackingArn =
       v.mlflowTrackingArn !== undefined ? lazy('MlflowTrackingArn', v.mlflowTrackingArn) : undefined;
+    const executionCheckFunctionArn =
+      v.executionCheckFunctionArn !== undefined
+        ? lazy('ExecutionCheckFunctionArn', v.executionCheckFunctionArn)
+        : undefined;
     this.values = {
       get roleArn() {
         return roleArn();
@@ -330,6 +354,9 @@ export class PipelinesNestedStack extends cdk.NestedStack {
       },
       get mlflowTrackingArn() {
         return mlflowTrackingArn?.();
+      },
+      get executionCheckFunctionArn() {
+        return executionCheckFunctionArn?.();
       },
     };
     this.artifactsBucket = s3.Bucket.fromBucketAttributes(this, 'ArtifactsBucket', {

@@ -174,3 +174,66 @@ describe('run preflight', () => {
     expect(await executions()).toBe(2);
   });
 });
+
+describe('run checks the execution with the recipe rules before anything starts', () => {
+  async function executions(): Promise<number> {
+    const out = await c.sagemaker.send(new ListPipelineExecutionsCommand({ PipelineName: PIPELINE }));
+    return (out.PipelineExecutionSummaries ?? []).length;
+  }
+
+  async function refusedRun(opts: Parameters<typeof runPipeline>[2]): Promise<string> {
+    const { ctx } = context();
+    const message = await expectCliError(runPipeline(ctx, 'demo-lora', opts));
+    ctx.close();
+    expect(await executions()).toBe(0);
+    return message;
+  }
+
+  beforeEach(async () => {
+    await createPipeline(c);
+    await putStagedModel(c);
+    await putPreparedDataset(c);
+  });
+
+  test('--instance-type ml.p3.2xlarge is refused by the same rules as the recipe check', async () => {
+    const message = await refusedRun({ instanceType: 'ml.p3.2xlarge' });
+    expect(message).toMatch(
+      /^the execution of gptoss-test-demo-lora does not pass the recipe check; nothing was started:/,
+    );
+    expect(message).toMatch(
+      /demo-lora\.yaml: bf16: found true; ml\.p3\.2xlarge has NVIDIA V100 16GB \(Volta\) GPUs without bf16/,
+    );
+    expect(message).toMatch(
+      /platform\.training\.instance_type \(parameter TrainingInstanceType\): found "ml\.p3\.2xlarge"; .*\[gpu-memory\]/,
+    );
+  });
+
+  test('--spot --max-runtime 200000 is refused: the deployed max wait (2 × the recipe runtime) is below it', async () => {
+    const message = await refusedRun({ spot: true, maxRuntime: 200000 });
+    expect(message).toMatch(
+      /max_wait_seconds \(parameter MaxWaitSeconds\): found \d+; max wait is below max_runtime_seconds \(200000\)/,
+    );
+  });
+
+  test('--instance-count 500 --instance-type ml.p5.48xlarge --max-runtime 2419200 is over the stage ceilings', async () => {
+    const message = await refusedRun({ instanceCount: 500, instanceType: 'ml.p5.48xlarge', maxRuntime: 2419200 });
+    expect(message).toMatch(
+      /instance_count \(parameter TrainingInstanceCount\): found 500; above the stage "test" ceiling of 4/,
+    );
+    expect(message).toMatch(
+      /max_runtime_seconds \(parameter MaxRuntimeSeconds\): found 2419200; above the stage "test" ceiling/,
+    );
+  });
+
+  test('--dry-run prints the plan and the estimate and starts nothing', async () => {
+    const { ctx, env } = context();
+    const result = await runPipeline(ctx, 'demo-lora', { dryRun: true, epochs: 2 });
+    ctx.close();
+    expect(result.executionArn).toBe('');
+    expect(await executions()).toBe(0);
+    const text = env.stdoutText;
+    expect(text).toMatch(/^plan {8}gptoss-test-demo-lora \(recipe demo-lora\); dry run, nothing started$/m);
+    expect(text).toMatch(/^ {2}NumTrainEpochs +2$/m);
+    expect(text).toMatch(/^estimate {4}~[\d.]+ h, ~\$[\d,.]+ on demand; price /m);
+  });
+});

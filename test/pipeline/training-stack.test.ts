@@ -242,12 +242,13 @@ describe('training stack', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: [
-              'sagemaker:AddTags',
-              'sagemaker:CreateTrainingJob',
-              'sagemaker:DescribeTrainingJob',
-              'sagemaker:StopTrainingJob',
-            ],
+            Action: ['sagemaker:AddTags', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob'],
+            Resource: { 'Fn::Join': ['', Match.arrayWith([':training-job/pipelines-*'])] },
+          }),
+          // CreateTrainingJob only with the conditions test/pipeline/iam-conditions.test.ts simulates
+          Match.objectLike({
+            Action: 'sagemaker:CreateTrainingJob',
+            Condition: Match.objectLike({ Null: Match.objectLike({ 'sagemaker:InstanceTypes': 'false' }) }),
             Resource: { 'Fn::Join': ['', Match.arrayWith([':training-job/pipelines-*'])] },
           }),
           Match.objectLike({

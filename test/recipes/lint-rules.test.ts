@@ -2,13 +2,14 @@ import { TRAINING_LIBRARY_VERSIONS } from '../../lib/config/recipe-schema';
 import { formatFinding } from '../../lib/recipes/findings';
 import { LINT_RULES } from '../../lib/recipes/rules';
 import { compareVersions, PEFT_ZERO3_PARAMWRAPPER_FIX } from '../../lib/recipes/rules/expert-lora-zero3';
+import { guardrailCases } from './lint-cases/guardrails';
 import { modelAndLoraCases } from './lint-cases/model-and-lora';
 import type { RuleCase } from './lint-cases/rule-case';
 import { servingCases } from './lint-cases/serving';
 import { trainingCases } from './lint-cases/training';
 import { findingsOf, goodRecipe, validate } from './support';
 
-const CASES: RuleCase[] = [...modelAndLoraCases, ...trainingCases, ...servingCases];
+const CASES: RuleCase[] = [...modelAndLoraCases, ...trainingCases, ...servingCases, ...guardrailCases];
 
 describe('recipe lint rules', () => {
   test('the good recipe has no finding at all', () => {

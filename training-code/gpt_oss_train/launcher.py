@@ -4,7 +4,8 @@ SageMaker runs `python3 /opt/ml/input/data/code/launch.py` on every host of the 
 This module then:
 
 1. finds the recipe (the one YAML in the `recipe` channel) and checks its keys before any process starts;
-2. turns the job's HyperParameters (`/opt/ml/input/config/hyperparameters.json`) into `--key value` overrides;
+2. turns the job's HyperParameters (`/opt/ml/input/config/hyperparameters.json`) into `--key=value` overrides
+   (only the parameters the pipeline passes, each one value);
 3. reads the cluster from `/opt/ml/input/config/resourceconfig.json` (cross-checked with `SM_*` variables when
    present): host count, this host's rank in the sorted host list, the main host, the network interface;
 4. picks the Accelerate config for `platform.training.distribution` (single-gpu, ddp, zero3, zero3-offload),
@@ -31,7 +32,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .recipe import DISTRIBUTIONS, Recipe, RecipeError, load_recipe, rename_cli_args
+from .recipe import DISTRIBUTIONS, GUARD, Recipe, RecipeError, load_recipe, rename_cli_args
 from .staged_model import MODEL_SOURCE_ENV, StagedModelError, check_staged_model
 
 
@@ -46,6 +47,9 @@ CONFIG_FILES = {
     "zero3-offload": "zero3_offload.yaml",
 }
 # Instance families with EFA and GPUDirect RDMA.
+# The HyperParameters a pipeline job passes (lib/pipeline/training-definition.ts); local runs set LOCAL_RUN_ENV.
+JOB_HYPERPARAMETERS = tuple(GUARD["hyperparameters"])
+LOCAL_RUN_ENV = "GPT_OSS_LOCAL_RUN"
 EFA_FAMILIES = re.compile(r"^(ml\.)?(p4d|p4de|p5|p5e|p5en|p6|p6e)[.-]")
 # What the AWS sample's notebook sets for EFA (docs/facts/training.md §6); NCCL_DEBUG is quieter.
 EFA_ENV = {
@@ -135,22 +139,40 @@ def find_recipe(paths: Paths, explicit: str | None) -> Path:
     return found[0]
 
 
-def hyperparameter_args(paths: Paths) -> list[str]:
-    """SageMaker HyperParameters (all strings) as `--key value` overrides; JSON lists become several values."""
+def hyperparameter_args(paths: Paths, local: bool = False) -> list[str]:
+    """SageMaker HyperParameters (all strings) as training-argument overrides.
+
+    In a job only the parameters the pipeline passes (`hyperparameters` in recipe_guard.json) are accepted, each
+    as exactly one value (`--key=value`): a value such as `["x", "--trust_remote_code", "true"]` stays one string
+    and cannot add arguments. Local runs (`GPT_OSS_LOCAL_RUN=1`, set by local_run.py) scale any recipe key down
+    and may pass a JSON list for a list-valued key.
+    """
     if not paths.hyperparameters.is_file():
         return []
     try:
         values = json.loads(paths.hyperparameters.read_text() or "{}")
     except json.JSONDecodeError as err:
         raise LaunchError(f"{paths.hyperparameters}: not valid JSON: {err}") from err
+    if not isinstance(values, dict):
+        raise LaunchError(f"{paths.hyperparameters}: expected a JSON object of name: value")
     args: list[str] = []
     for key, value in sorted(values.items()):
         if key.startswith("sagemaker_"):
             continue  # set by SageMaker SDK estimators for their own toolkit
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
             raise LaunchError(f"hyperparameter {key!r} is not a training argument name")
-        args.append(f"--{key}")
+        if not isinstance(value, (str, int, float, bool)):
+            raise LaunchError(f"hyperparameter {key}: found {value!r}; each hyperparameter is one value")
         text = str(value)
+        if not local:
+            if key not in JOB_HYPERPARAMETERS:
+                raise LaunchError(
+                    f"hyperparameter --{key}={text}: not one the pipeline passes ({', '.join(JOB_HYPERPARAMETERS)}); "
+                    "a job's training arguments come from its recipe"
+                )
+            args.append(f"--{key}={text}")
+            continue
+        args.append(f"--{key}")
         if text.startswith("["):
             try:
                 items = json.loads(text)
@@ -417,7 +439,7 @@ def _main(args, passthrough: list[str], env: dict[str, str], paths: Paths) -> in
 
     recipe_path = find_recipe(paths, args.recipe)
     recipe = load_recipe(recipe_path)
-    overrides = rename_cli_args(hyperparameter_args(paths) + list(passthrough))
+    overrides = rename_cli_args(hyperparameter_args(paths, env.get(LOCAL_RUN_ENV) == "1") + list(passthrough))
     cluster = read_cluster(paths, env)
     plan = make_plan(recipe, cluster, 0 if args.cpu else gpus_per_host(env), args.cpu, args.cpu_processes)
 

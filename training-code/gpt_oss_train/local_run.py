@@ -202,10 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     print("  local HyperParameters: " + " ".join(f"{k}={v}" for k, v in overrides.items() if k != "dataset_path"))
 
     step(3, total, f"training: launcher -> accelerate launch -> sft.py ({args.device.upper()})")
+    from .launcher import LOCAL_RUN_ENV
     from .launcher import main as launcher_main
 
     # the model comes from the `model` channel only, as in a job in the VPC.
-    env = {**os.environ, "GPT_OSS_OPT_ML": str(root), MODEL_SOURCE_ENV: "channel"}
+    env = {**os.environ, "GPT_OSS_OPT_ML": str(root), MODEL_SOURCE_ENV: "channel", LOCAL_RUN_ENV: "1"}
     code = launcher_main([] if gpu else ["--cpu"], env=env)
     if code != 0:
         failure = root / "output" / "failure"

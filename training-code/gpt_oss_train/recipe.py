@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,12 @@ logger = logging.getLogger(__name__)
 PLATFORM_KEY = "platform"
 ENV_KEY = "env"
 DISTRIBUTIONS = ("single-gpu", "ddp", "zero3", "zero3-offload")
+
+# What a recipe may put into a job; the recipe check reads the same file (lib/recipes/recipe-guard.ts).
+GUARD = json.loads((Path(__file__).with_name("recipe_guard.json")).read_text())
+ENV_ALLOWED = frozenset(GUARD["env_allowed"])
+ENV_REFUSED = tuple((re.compile(r["pattern"]), r["why"]) for r in GUARD["env_refused"])
+YAML_CORE_TAG = "tag:yaml.org,2002:"
 
 
 class RecipeError(ValueError):
@@ -69,6 +77,15 @@ def load_recipe(path: str | os.PathLike) -> Recipe:
     except OSError as err:
         raise RecipeError(f"{path}: cannot read the recipe ({err.strerror})") from err
     try:
+        tags = explicit_tags(raw_bytes)
+        if tags:
+            raise RecipeError(
+                "\n".join(
+                    f"{path}: {key}: found {tag} {value} (line {line}); YAML tags are not allowed in a recipe, "
+                    "write the plain value"
+                    for key, tag, value, line in tags
+                )
+            )
         document = yaml.safe_load(raw_bytes)
     except yaml.YAMLError as err:
         raise RecipeError(f"{path}: not valid YAML: {err}") from err
@@ -98,6 +115,19 @@ def load_recipe(path: str | os.PathLike) -> Recipe:
     env = document.pop(ENV_KEY, None) or {}
     if not isinstance(env, dict):
         raise RecipeError(f"{path}: `{ENV_KEY}` must be a mapping of environment variables")
+    problems = [
+        f"{path}: env.{k}: found {v!r}; {env_key_problem(str(k))}" for k, v in env.items() if env_key_problem(str(k))
+    ]
+    if problems:
+        raise RecipeError(
+            "\n".join(problems) + f"\nremove them; recipes may set only {', '.join(sorted(ENV_ALLOWED))}"
+        )
+    trust = document.get("trust_remote_code")
+    if trust not in (None, False) and str(trust).lower() != "false":
+        raise RecipeError(
+            f"{path}: trust_remote_code: found {trust!r}; it runs Python code from the model repository inside "
+            "the job and GPT-OSS needs none; remove it"
+        )
 
     return Recipe(
         path=path,
@@ -107,6 +137,61 @@ def load_recipe(path: str | os.PathLike) -> Recipe:
         platform=platform,
         env={str(k): str(v) for k, v in env.items()},
     )
+
+
+def env_key_problem(key: str) -> str | None:
+    """Why a recipe may not set the environment variable `key`, or None when it may."""
+    for pattern, why in ENV_REFUSED:
+        if pattern.search(key):
+            return why
+    if key not in ENV_ALLOWED:
+        return "not in the allowlist of recipe environment variables"
+    return None
+
+
+def explicit_tags(text: bytes | str) -> list[tuple[str, str, str, int]]:
+    """(key path, tag, value, line) of every explicitly tagged node: a recipe is plain data, so any tag is refused
+    before the document is constructed (`!!python/...` would otherwise be the loader's to interpret)."""
+    found: list[tuple[str, str, str, int]] = []
+    stack: list[dict] = []
+
+    def position() -> str:
+        parts = []
+        for entry in stack:
+            if entry["kind"] == "seq":
+                parts.append(f"[{entry['index']}]")
+            else:
+                parts.append("(key)" if entry["expect_key"] else str(entry["key"]))
+        return ".".join(parts).replace(".[", "[") or "(top level)"
+
+    def node_done() -> None:
+        if stack:
+            top = stack[-1]
+            if top["kind"] == "seq":
+                top["index"] += 1
+            else:
+                top["expect_key"] = not top["expect_key"]
+
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        node = isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent))
+        if node and event.tag is not None:
+            tag = event.tag.replace(YAML_CORE_TAG, "!!")
+            value = repr(event.value) if isinstance(event, yaml.ScalarEvent) else "(a collection)"
+            found.append((position(), tag, value, event.start_mark.line + 1))
+        if isinstance(event, yaml.ScalarEvent):
+            if stack and stack[-1]["kind"] == "map" and stack[-1]["expect_key"]:
+                stack[-1]["key"] = event.value
+            node_done()
+        elif isinstance(event, yaml.AliasEvent):
+            node_done()
+        elif isinstance(event, yaml.MappingStartEvent):
+            stack.append({"kind": "map", "expect_key": True, "key": None})
+        elif isinstance(event, yaml.SequenceStartEvent):
+            stack.append({"kind": "seq", "index": 0})
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            stack.pop()
+            node_done()
+    return found
 
 
 def rename_keys(arguments: dict[str, Any], where: str) -> dict[str, Any]:

@@ -43,13 +43,12 @@ def test_two_hosts_train_one_model_and_only_the_main_host_merges(tmp_path, tiny_
         max_steps=6,
         logging_steps=2,
         per_device_train_batch_size=2,
+        save_strategy="steps",
+        save_steps=3,
         platform={"training": {"instance_type": "ml.p5.48xlarge", "instance_count": 2, "distribution": "ddp"}},
     )
     hosts = ("algo-2", "algo-1")  # SageMaker does not promise an order; rank comes from the sorted list
-    roots = {
-        h: job_root(tmp_path / h, recipe, {"save_strategy": "steps", "save_steps": 3}, host=h, hosts=hosts)
-        for h in hosts
-    }
+    roots = {h: job_root(tmp_path / h, recipe, {}, host=h, hosts=hosts) for h in hosts}
     port = free_port()
     env = {"SM_MASTER_ADDR": "127.0.0.1", "GPT_OSS_RENDEZVOUS_PORT": str(port), "GLOO_SOCKET_IFNAME": "lo"}
 

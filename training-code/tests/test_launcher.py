@@ -69,15 +69,46 @@ def test_cluster_from_sm_variables_and_fails_when_they_disagree(tmp_path):
         read_cluster(paths, env={"SM_CURRENT_HOST_RANK": "1"})
 
 
-def test_hyperparameters_become_overrides(tmp_path):
-    # GIVEN the pipeline's HyperParameters (strings), one list and one SDK-internal key
+def write_hyperparameters(tmp_path, values: dict) -> Paths:
     config = tmp_path / "input" / "config"
-    config.mkdir(parents=True)
-    (config / "hyperparameters.json").write_text(
-        json.dumps({"max_steps": "100", "lora_target_parameters": '["a","b"]', "sagemaker_program": "x.py"})
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "hyperparameters.json").write_text(json.dumps(values))
+    return Paths(tmp_path)
+
+
+def test_hyperparameters_become_one_value_overrides(tmp_path):
+    # GIVEN the pipeline's HyperParameters (strings) and one SDK-internal key
+    paths = write_hyperparameters(
+        tmp_path, {"max_steps": "-1", "num_train_epochs": "2.5", "sagemaker_program": "x.py"}
     )
-    # THEN they become `--key value` flags, lists expanded, SDK keys dropped
-    assert hyperparameter_args(Paths(tmp_path)) == ["--lora_target_parameters", "a", "b", "--max_steps", "100"]
+    # THEN each becomes exactly one `--key=value` argument, SDK keys dropped
+    assert hyperparameter_args(paths) == ["--max_steps=-1", "--num_train_epochs=2.5"]
+
+
+def test_a_list_hyperparameter_cannot_add_arguments(tmp_path):
+    # GIVEN a value that starts with `[` and smuggles flags
+    attack = '["1", "--trust_remote_code", "true", "--model_name_or_path", "other/model"]'
+    # THEN it stays one value of max_steps (which the training script then rejects as no integer)
+    assert hyperparameter_args(write_hyperparameters(tmp_path, {"max_steps": attack})) == [f"--max_steps={attack}"]
+    # AND a JSON list or object (not a string) is refused outright
+    with pytest.raises(
+        LaunchError, match=r"hyperparameter max_steps: found \['1', '2'\]; each hyperparameter is one value"
+    ):
+        hyperparameter_args(write_hyperparameters(tmp_path, {"max_steps": ["1", "2"]}))
+
+
+def test_only_the_pipeline_hyperparameters_reach_a_job(tmp_path):
+    # GIVEN a hyperparameter the pipeline never passes
+    paths = write_hyperparameters(tmp_path, {"max_steps": "5", "trust_remote_code": "true"})
+    # THEN the job refuses it, naming the key and value and the accepted ones
+    with pytest.raises(
+        LaunchError,
+        match=r"hyperparameter --trust_remote_code=true: not one the pipeline passes \(max_steps, num_train_epochs\)",
+    ):
+        hyperparameter_args(paths)
+    # AND a local run (local_run.py) may scale any key down, lists expanded
+    local = write_hyperparameters(tmp_path, {"max_steps": "100", "lora_target_parameters": '["a","b"]'})
+    assert hyperparameter_args(local, local=True) == ["--lora_target_parameters", "a", "b", "--max_steps", "100"]
 
 
 def test_multi_node_zero3_plan_uses_c10d_on_port_29500_and_every_gpu(tmp_path, tiny_model_dir):
@@ -221,11 +252,11 @@ def staged_model_channel(root: Path, repo_id: str = "openai/gpt-oss-20b") -> Pat
 def test_launcher_uses_the_channels_and_forces_the_checkpoint_dir(tmp_path, tiny_model_dir, capsys):
     # GIVEN a pipeline job (model source: channel) with a staged base model and data in the `training` channel
     recipe = base_recipe(tiny_model_dir, dataset_path=None, model_name_or_path="openai/gpt-oss-20b")
-    root = job_root(tmp_path, recipe, {"max_steps": 3, "output_dir": "/elsewhere"})
+    root = job_root(tmp_path, recipe, {"max_steps": 3, "output_dir": "/elsewhere"})  # a local run's overrides
     staged_model_channel(root)
 
     # WHEN the launcher plans the run
-    env = {"GPT_OSS_OPT_ML": str(root), "GPT_OSS_MODEL_SOURCE": "channel"}
+    env = {"GPT_OSS_OPT_ML": str(root), "GPT_OSS_MODEL_SOURCE": "channel", "GPT_OSS_LOCAL_RUN": "1"}
     assert launcher.main(["--cpu", "--dry-run"], env=env) == 0
     command = capsys.readouterr().out.splitlines()[-1]
 

@@ -6,9 +6,10 @@ from conftest import REPO_DIR, base_recipe, parse, write_recipe
 from gpt_oss_train.recipe import RecipeError, load_recipe, rename_cli_args
 
 
-def test_recipe_keys_reach_the_dataclasses_and_the_platform_block_is_stripped(tmp_path, tiny_model_dir):
-    # GIVEN a recipe with TRL keys, an env block and the platform block
-    recipe = base_recipe(tiny_model_dir, env={"GPT_OSS_TEST_VARIABLE": "set-by-recipe"})
+def test_recipe_keys_reach_the_dataclasses_and_the_platform_block_is_stripped(tmp_path, tiny_model_dir, monkeypatch):
+    # GIVEN a recipe with TRL keys, an env block (an allowed variable) and the platform block
+    monkeypatch.setenv("TORCH_SHOW_CPP_STACKTRACES", "0")  # restored after the test
+    recipe = base_recipe(tiny_model_dir, env={"TORCH_SHOW_CPP_STACKTRACES": "1"})
     path = write_recipe(tmp_path / "lora.yaml", recipe)
 
     # WHEN TrlParser reads it
@@ -26,7 +27,7 @@ def test_recipe_keys_reach_the_dataclasses_and_the_platform_block_is_stripped(tm
     assert len(parsed.sha256) == 64
     import os
 
-    assert os.environ["GPT_OSS_TEST_VARIABLE"] == "set-by-recipe"
+    assert os.environ["TORCH_SHOW_CPP_STACKTRACES"] == "1"
 
 
 def test_command_line_overrides_win_over_the_recipe(tmp_path, tiny_model_dir):
@@ -137,3 +138,50 @@ def test_every_shipped_recipe_parses(recipe_path, tmp_path, monkeypatch):
     # THEN the keys are known and the model settings pass the GPT-OSS checks
     check_model_args(model_args, training_args)
     assert parsed.distribution in ("single-gpu", "ddp", "zero3", "zero3-offload")
+
+
+@pytest.mark.parametrize(
+    ("variable", "why"),
+    [
+        ("PYTHONPATH", "Python path and startup variables run foreign code"),
+        ("LD_PRELOAD", "dynamic-linker variables load foreign code"),
+        ("AWS_ENDPOINT_URL", "AWS credentials, profiles and endpoints"),
+        ("HF_HUB_OFFLINE", "Hugging Face Hub switches"),
+        ("MY_FLAG", "not in the allowlist"),
+    ],
+)
+def test_env_outside_the_allowlist_is_refused_before_anything_runs(tmp_path, tiny_model_dir, variable, why):
+    # GIVEN a recipe whose env block sets a variable that could take over the job
+    path = write_recipe(tmp_path / "evil.yaml", base_recipe(tiny_model_dir, env={variable: "/tmp/x"}))
+    # WHEN the job reads it THEN it is refused naming file, key and value, and nothing reached os.environ
+    with pytest.raises(RecipeError, match=rf"evil\.yaml: env\.{variable}: found '/tmp/x'; .*{why}"):
+        load_recipe(path)
+    import os
+
+    assert os.environ.get(variable) != "/tmp/x"
+
+
+def test_trust_remote_code_is_refused(tmp_path, tiny_model_dir):
+    path = write_recipe(tmp_path / "remote.yaml", base_recipe(tiny_model_dir, trust_remote_code=True))
+    with pytest.raises(RecipeError, match=r"remote\.yaml: trust_remote_code: found True; it runs Python code"):
+        load_recipe(path)
+
+
+def test_a_nested_python_tag_is_refused_with_its_key_and_line(tmp_path):
+    # GIVEN a recipe with a !!python tag deep in a list (safe_load would refuse it too, but without the key)
+    path = tmp_path / "tagged.yaml"
+    path.write_text(
+        "model_name_or_path: openai/gpt-oss-20b\n"
+        "lora_target_parameters:\n"
+        "  - 7.mlp.experts.gate_up_proj\n"
+        '  - !!python/object/apply:os.system ["touch /tmp/pwned"]\n'
+        "dtype: !custom bfloat16\n"
+    )
+    with pytest.raises(RecipeError) as refused:
+        load_recipe(path)
+    lines = str(refused.value).splitlines()
+    assert lines[0].startswith(
+        f"{path}: lora_target_parameters[1]: found !!python/object/apply:os.system (a collection) (line 4)"
+    )
+    refusal = "YAML tags are not allowed in a recipe, write the plain value"
+    assert lines[1] == f"{path}: dtype: found !custom 'bfloat16' (line 5); {refusal}"

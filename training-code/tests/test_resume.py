@@ -58,11 +58,17 @@ def test_a_stopped_or_killed_job_resumes_from_its_last_checkpoint(tmp_path, tiny
     # GIVEN a job that checkpoints every 4 steps to /opt/ml/checkpoints
     # (a constant learning rate: the schedule must not depend on max_steps, which the last restart lowers)
     recipe = base_recipe(
-        tiny_model_dir, dataset_path=None, logging_steps=1, per_device_train_batch_size=2, lr_scheduler_type="constant"
+        tiny_model_dir,
+        dataset_path=None,
+        logging_steps=1,
+        per_device_train_batch_size=2,
+        lr_scheduler_type="constant",
+        save_strategy="steps",
+        save_steps=4,
     )
     root = job_root(tmp_path, recipe, {})
     checkpoints = root / "checkpoints"
-    hyper = {"max_steps": 400, "save_strategy": "steps", "save_steps": 4}
+    hyper = {"max_steps": 400}  # a job takes only the pipeline's hyperparameters
     set_hyperparameters(root, **hyper)
 
     # WHEN SageMaker stops the job (SIGTERM to the container's process) after step 5

@@ -6,6 +6,7 @@ import { findInstance, isGpuTrainingInstance } from '../../recipes/instance-cata
 import { addAwsOptions, parsePositiveInt, parsePositiveNumber, runCommand } from '../command';
 import type { CliContext, CliEnvironment } from '../context';
 import { awsCall, CliError } from '../errors';
+import { checkRunExecution, executionValues, planLines } from '../execution-check';
 import { consoleLinks } from '../output';
 import {
   describeRecipePipeline,
@@ -37,6 +38,8 @@ export interface RunOptions {
   readonly description?: string;
   /** Print the result as JSON instead of text. */
   readonly json?: boolean;
+  /** Check and print the plan and estimate; start nothing. */
+  readonly dryRun?: boolean;
 }
 
 export interface RunResult {
@@ -144,6 +147,18 @@ function displayName(recipe: string, now: Date): string {
 export async function runPipeline(ctx: CliContext, recipe: string, opts: RunOptions = {}): Promise<RunResult> {
   const pipeline = await describeRecipePipeline(ctx, recipe);
   const parameters = buildOverrides(pipeline, opts, (w) => ctx.out.warn(w));
+  // The same rules as the PR check, on the values this execution would run with (throws: nothing started).
+  const check = checkRunExecution(ctx, pipeline, parameters);
+  if (opts.dryRun) {
+    for (const line of planLines(pipeline, executionValues(pipeline, parameters), check)) ctx.out.line(line);
+    return {
+      recipe: pipeline.recipe,
+      pipelineName: pipeline.pipelineName,
+      executionArn: '',
+      parameters,
+      consoleUrl: '',
+    };
+  }
   if (opts.skipPreflight) ctx.out.warn('--skip-preflight: the model and the dataset were not checked');
   else await runPreflight(ctx, pipeline, parameters, opts.json !== true);
   const started = await awsCall(
@@ -190,7 +205,8 @@ export function runCommandDefinition(environment: CliEnvironment): Command {
       "Starts the recipe's SageMaker pipeline (the same as Execute in the console). Flags override the " +
         "pipeline's parameters, which default to the recipe's values. First it checks that the base model is " +
         'staged (stage-model) and the dataset prepared (prepare-data); otherwise it starts nothing and says ' +
-        'which command to run.',
+        'which command to run. The execution (recipe with the flags applied) must pass the recipe check; --dry-run ' +
+        'prints the plan and the estimate instead of starting.',
     )
     .argument('<recipe>', 'recipe name (recipes/<name>.yaml) or the pipeline name')
     .option('--instance-type <type>', 'training instance type, e.g. ml.p5.48xlarge')
@@ -213,6 +229,7 @@ export function runCommandDefinition(environment: CliEnvironment): Command {
     .option('--param <name=value>', 'set any other pipeline parameter (repeatable)', collect)
     .option('--display-name <name>', 'execution display name (default: <recipe>-<UTC time>)')
     .option('--description <text>', 'execution description')
+    .option('--dry-run', 'check the execution and print the plan and estimate; start nothing')
     .option('--json', 'print the result as JSON');
   addAwsOptions(cmd);
   return cmd.action(async (recipe: string, opts: Record<string, unknown>) => {
@@ -231,6 +248,7 @@ export function runCommandDefinition(environment: CliEnvironment): Command {
         displayName: opts.displayName as string | undefined,
         description: opts.description as string | undefined,
         json: opts.json === true,
+        dryRun: opts.dryRun === true,
       });
     });
   });

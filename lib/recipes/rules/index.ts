@@ -8,6 +8,7 @@ import { baseModelSource } from './base-model-source';
 import { bf16Unsupported } from './bf16-unsupported';
 import { distributionOneGpu } from './distribution-one-gpu';
 import { dtypeFloat32 } from './dtype-float32';
+import { executionLimits } from './execution-limits';
 import { expertLoraZero3 } from './expert-lora-zero3';
 import { expertParamsInModulesToSave } from './expert-params-in-modules-to-save';
 import { gpuMemory } from './gpu-memory';
@@ -20,6 +21,7 @@ import { maxWaitWithoutSpot } from './max-wait-without-spot';
 import { multiNodeDistribution } from './multi-node-distribution';
 import { multiNodeEfa } from './multi-node-efa';
 import { qualityGateWithoutEval } from './quality-gate-without-eval';
+import { recipeEnv } from './recipe-env';
 import { renamedKey } from './renamed-key';
 import { reportToReplaced } from './report-to-replaced';
 import { resourceNames } from './resource-names';
@@ -38,6 +40,7 @@ import { targetParametersUnmatched } from './target-parameters-unmatched';
 import { trainingArgumentConflicts } from './training-argument-conflicts';
 import { trainingImage } from './training-image';
 import { trainingInstance } from './training-instance';
+import { trustRemoteCode } from './trust-remote-code';
 import { unknownModel } from './unknown-model';
 
 /** Every rule, in report order. */
@@ -46,6 +49,8 @@ export const LINT_RULES: readonly LintRule[] = [
   renamedKey,
   unknownModel,
   baseModelSource,
+  trustRemoteCode,
+  recipeEnv,
   dtypeFloat32,
   expertParamsInModulesToSave,
   loraTargetModules,
@@ -68,6 +73,7 @@ export const LINT_RULES: readonly LintRule[] = [
   gpuMemory,
   hostMemory,
   maxRuntime,
+  executionLimits,
   servingInstance,
   servingTensorParallel,
   servingMemory,

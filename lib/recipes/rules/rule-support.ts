@@ -11,6 +11,10 @@ import type { RecipeAnalysis } from '../recipe-analysis';
  * the value found and what to write instead, and every rule runs, so all findings of a file come at once.
  */
 
+/** The app config a rule reads. */
+export type LintConfig = Pick<AppConfig, 'namePrefix' | 'stage' | 'prices'> &
+  Partial<Pick<AppConfig, 'account' | 'guardrails'>>;
+
 export interface LintContext {
   /** Recipe (= pipeline) name: the file name without `.yaml`. */
   readonly name: string;
@@ -23,7 +27,8 @@ export interface LintContext {
    */
   readonly doc?: RecipeDocument;
   readonly analysis?: RecipeAnalysis;
-  readonly config: Pick<AppConfig, 'namePrefix' | 'stage' | 'prices'>;
+  /** `account` and `guardrails` are optional for callers that check naming and prices only (defaults apply). */
+  readonly config: LintConfig;
   /** PEFT version the training image pins (TRAINING_LIBRARY_VERSIONS.peft unless a test injects another). */
   readonly peftVersion: string;
 }
