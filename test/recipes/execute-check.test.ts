@@ -132,7 +132,7 @@ describe('YAML tags', () => {
     expect(v.valid).toBe(false);
     expect(v.findings.map(formatFinding)).toEqual([
       expect.stringMatching(
-        /^error .*tagged\.yaml: lora_target_parameters\[1\]: found !!python\/object\/apply:os\.system \["touch \/tmp\/pwned"\] \(line 4\); YAML tags are not allowed.*\[yaml-tag\]$/,
+        /^error .*tagged\.yaml:4:\d+: lora_target_parameters\[1\]: found !!python\/object\/apply:os\.system \["touch \/tmp\/pwned"\]; YAML tags are not allowed.*\[yaml-tag\]$/,
       ),
     ]);
   });
