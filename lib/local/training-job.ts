@@ -43,6 +43,17 @@ export function networkSandboxAvailable(): boolean {
   return probe.status === 0;
 }
 
+/**
+ * `argv` wrapped to run in a new user and network namespace: no interface but loopback (brought up for the job's
+ * own rendezvous), so nothing outside this machine, the emulator included, can be reached.
+ */
+export function sandboxed(argv: readonly string[], label: string): string[] {
+  if (!networkSandboxAvailable()) {
+    throw new Error(`${label}: "unshare -rn" is not available here, so the job cannot be cut off from the network`);
+  }
+  return ['unshare', '-rn', 'sh', '-c', 'ip link set lo up 2>/dev/null; exec "$@"', 'job', ...argv];
+}
+
 function parseS3Uri(uri: string): { bucket: string; key: string } {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
   if (!m) throw new Error(`not an S3 URI: ${uri}`);
@@ -187,11 +198,7 @@ export async function runLocalTrainingJob(request: Obj, options: LocalTrainingOp
   );
   if (entrypoint.length === 0) throw new Error(`${name}: no ContainerEntrypoint; the local runner runs no images`);
   const argv = [...entrypoint, '--cpu'];
-  if (!networkSandboxAvailable()) {
-    throw new Error(`${name}: "unshare -rn" is not available here, so the job cannot be cut off from the network`);
-  }
-  // a new user and network namespace: only a loopback interface, brought up for the job's own rendezvous.
-  const command = ['unshare', '-rn', 'sh', '-c', 'ip link set lo up 2>/dev/null; exec "$@"', 'job', ...argv];
+  const command = sandboxed(argv, name);
   log(`local-job: ${name}: ${argv.join(' ')} (no network but loopback)`);
 
   const maxRuntime = Number((request.StoppingCondition as Obj).MaxRuntimeInSeconds);
