@@ -43,15 +43,27 @@ export function networkSandboxAvailable(): boolean {
   return probe.status === 0;
 }
 
+/** How a job is cut off from the network. */
+export interface Sandbox {
+  /** `namespace`: `unshare -rn`, only a loopback interface; `guard`: lib/local/sandbox/sitecustomize.py. */
+  readonly kind: 'namespace' | 'guard';
+  readonly command: string[];
+  readonly env: Record<string, string>;
+}
+
 /**
- * `argv` wrapped to run in a new user and network namespace: no interface but loopback (brought up for the job's
- * own rendezvous), so nothing outside this machine, the emulator included, can be reached.
+ * `argv` set up to run with no network but loopback: in a new user and network namespace where the machine allows
+ * it (loopback brought up for the job's own rendezvous), else with a guard every Python process loads that refuses
+ * connections and name lookups leaving the machine. `GPT_OSS_LOCAL_SANDBOX=guard` picks the guard.
  */
-export function sandboxed(argv: readonly string[], label: string): string[] {
-  if (!networkSandboxAvailable()) {
-    throw new Error(`${label}: "unshare -rn" is not available here, so the job cannot be cut off from the network`);
+export function sandboxed(argv: readonly string[], env: Readonly<Record<string, string>>): Sandbox {
+  if (process.env.GPT_OSS_LOCAL_SANDBOX !== 'guard' && networkSandboxAvailable()) {
+    const command = ['unshare', '-rn', 'sh', '-c', 'ip link set lo up 2>/dev/null; exec "$@"', 'job', ...argv];
+    return { kind: 'namespace', command, env: { ...env } };
   }
-  return ['unshare', '-rn', 'sh', '-c', 'ip link set lo up 2>/dev/null; exec "$@"', 'job', ...argv];
+  const guard = path.join(__dirname, 'sandbox');
+  const pythonPath = [guard, env.PYTHONPATH].filter(Boolean).join(path.delimiter);
+  return { kind: 'guard', command: [...argv], env: { ...env, PYTHONPATH: pythonPath } };
 }
 
 function parseS3Uri(uri: string): { bucket: string; key: string } {
@@ -198,8 +210,9 @@ export async function runLocalTrainingJob(request: Obj, options: LocalTrainingOp
   );
   if (entrypoint.length === 0) throw new Error(`${name}: no ContainerEntrypoint; the local runner runs no images`);
   const argv = [...entrypoint, '--cpu'];
-  const command = sandboxed(argv, name);
-  log(`local-job: ${name}: ${argv.join(' ')} (no network but loopback)`);
+  const sandbox = sandboxed(argv, env);
+  const command = sandbox.command;
+  log(`local-job: ${name}: ${argv.join(' ')} (no network but loopback: ${sandbox.kind})`);
 
   const maxRuntime = Number((request.StoppingCondition as Obj).MaxRuntimeInSeconds);
   const started = Date.now();
@@ -207,7 +220,7 @@ export async function runLocalTrainingJob(request: Obj, options: LocalTrainingOp
   let stoppedAtMaxRuntime = false;
   const exitCode = await new Promise<number>((resolve, reject) => {
     const child = spawn(command[0], command.slice(1), {
-      env,
+      env: sandbox.env,
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,

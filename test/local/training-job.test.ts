@@ -12,7 +12,7 @@ import {
   localHyperParameters,
   type LocalPlatform,
 } from '../../lib/local/local-run';
-import { sandboxed } from '../../lib/local/training-job';
+import { networkSandboxAvailable, sandboxed } from '../../lib/local/training-job';
 import type { Json } from '../../lib/pipeline/expressions';
 import { REPO_ROOT, venvTool } from '../support/python-tools';
 
@@ -142,20 +142,32 @@ test('and told to use the Hub instead, it cannot reach it: the sandbox is offlin
   );
 }, 300_000);
 
-test('the job sandbox has loopback but no route out', () => {
+test.each(['namespace', 'guard'] as const)('the %s sandbox has loopback but no route out', (kind) => {
+  if (kind === 'namespace' && !networkSandboxAvailable()) {
+    // e.g. unprivileged user namespaces are restricted: the runner uses the guard, tested below.
+    return;
+  }
   const python = venvTool('python');
   const probe = [
     'import socket',
     's = socket.socket(); s.settimeout(3)',
     'print("outbound", s.connect_ex(("1.1.1.1", 443)))',
+    'try:',
+    '    socket.getaddrinfo("huggingface.co", 443); print("resolved")',
+    'except OSError as e:',
+    '    print("no dns", e)',
     'srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)',
     'c = socket.create_connection(srv.getsockname(), timeout=3); print("loopback ok")',
   ].join('\n');
-  const [cmd, ...args] = sandboxed([python, '-c', probe], 'probe');
-  const proc = spawnSync(cmd, args, { encoding: 'utf8' });
+  const saved = process.env.GPT_OSS_LOCAL_SANDBOX;
+  process.env.GPT_OSS_LOCAL_SANDBOX = kind === 'guard' ? 'guard' : '';
+  const sandbox = sandboxed([python, '-c', probe], { PATH: process.env.PATH ?? '' });
+  process.env.GPT_OSS_LOCAL_SANDBOX = saved;
+  expect(sandbox.kind).toBe(kind);
+  const proc = spawnSync(sandbox.command[0], sandbox.command.slice(1), { encoding: 'utf8', env: sandbox.env });
   expect(proc.stderr).toBe('');
-  const outbound = Number(/outbound (\d+)/.exec(proc.stdout)?.[1]);
-  // ENETUNREACH (101): there is no interface to send it on.
-  expect(outbound).not.toBe(0);
+  // ENETUNREACH (101): no interface to send it on, or the guard refused it.
+  expect(Number(/outbound (\d+)/.exec(proc.stdout)?.[1])).not.toBe(0);
+  expect(proc.stdout).toContain('no dns');
   expect(proc.stdout).toContain('loopback ok');
 });
