@@ -6,5 +6,8 @@
 # (launch.py on CPU, no network but loopback), then a reply from the trained model. Output: ./local-run/
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# the Node that .ci/bootstrap.sh chose (package.json "engines"); see .tools/env.sh
+# shellcheck source=/dev/null
+if [[ -f .tools/env.sh ]]; then source .tools/env.sh; fi
 export NODE_NO_WARNINGS=1
 exec npx tsx bin/local.ts "$@"

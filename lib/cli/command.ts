@@ -22,10 +22,11 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
-/** commander parser for numbers above 0 (fractional epochs). */
+/** commander parser for numbers above 0, fractions included (epochs: `NumTrainEpochs` is a Float parameter). */
 export function parsePositiveNumber(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number above 0, found "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a number above 0, found "${value}"`);
   return n;
 }
 

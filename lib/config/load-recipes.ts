@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { isMap, parseDocument } from 'yaml';
 import { ConfigError, formatZodIssues } from './errors';
 import { type RecipeDocument, recipeSchema } from './recipe-schema';
+import { yamlErrorMessage, yamlErrorPosition } from './yaml-positions';
 
 /** A recipe file that parsed and passed the schema (lint rules run later, in lib/recipes). */
 export interface LoadedRecipe {
@@ -45,7 +46,10 @@ export function loadRecipe(file: string, cwd = process.cwd()): LoadedRecipe {
   if (doc.errors.length > 0) {
     throw new ConfigError(
       display,
-      doc.errors.map((e) => `line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}; fix the YAML syntax`),
+      doc.errors.map((e) => {
+        const { line, column } = yamlErrorPosition(e);
+        return `line ${line}, column ${column}: ${yamlErrorMessage(e)}; fix the YAML syntax`;
+      }),
     );
   }
   if (!isMap(doc.contents)) {
@@ -53,7 +57,7 @@ export function loadRecipe(file: string, cwd = process.cwd()): LoadedRecipe {
   }
   const raw: unknown = doc.toJS();
   const result = recipeSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(display, formatZodIssues(result.error, raw));
+  if (!result.success) throw new ConfigError(display, formatZodIssues(result.error, raw, recipeSchema));
   return { ...recipe, document: result.data as RecipeDocument };
 }
 

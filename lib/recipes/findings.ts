@@ -16,13 +16,27 @@ export interface Finding {
   readonly message: string;
   /** What to write instead. */
   readonly fix: string;
+  /** 1-based line of the value (of the key for an unknown key, of the enclosing key for a missing one). */
+  readonly line?: number;
+  /** 1-based column, with `line`. */
+  readonly column?: number;
 }
 
-/** `error recipes/x.yaml: lora_dropout: found 0.05; <message>; <fix> [rule]` — one line, enough to act on. */
-export function formatFinding(f: Finding): string {
+/** `recipes/x.yaml:12:3`, or the file alone when the finding has no position (a file-name problem). */
+export function findingLocation(f: Finding): string {
+  return f.line === undefined ? f.file : `${f.file}:${f.line}:${f.column ?? 1}`;
+}
+
+/** `lora_dropout: found 0.05; <message>; <fix>`: the finding without level, place and rule. */
+export function findingText(f: Finding): string {
   const found = f.found === undefined ? '' : `found ${f.found}; `;
   const fix = f.fix ? `; ${f.fix}` : '';
-  return `${f.level} ${f.file}: ${f.keyPath}: ${found}${f.message}${fix} [${f.rule}]`;
+  return `${f.keyPath}: ${found}${f.message}${fix}`;
+}
+
+/** `error recipes/x.yaml:12:15: lora_dropout: found 0.05; <message>; <fix> [rule]` — one line, enough to act on. */
+export function formatFinding(f: Finding): string {
+  return `${f.level} ${findingLocation(f)}: ${findingText(f)} [${f.rule}]`;
 }
 
 export function countLevels(findings: readonly Finding[]): { errors: number; warnings: number } {

@@ -43,8 +43,11 @@ export interface TrainingShape {
   readonly gradientCheckpointing: boolean;
   /** Checkpointed activations live in host RAM (`activation_offloading`). */
   readonly activationOffloading: boolean;
-  /** `eager` materialises the [batch, heads, L, L] score matrix; flash/flex kernels do not. */
-  readonly attention: 'eager' | 'memory-efficient';
+  /**
+   * `eager` materialises the [batch, heads, L, L] score matrix; `chunked` (attn_implementation: gpt_oss_chunked) one
+   * [batch, heads, chunk, L] block at a time; flash/flex kernels none.
+   */
+  readonly attention: 'eager' | 'chunked' | 'memory-efficient';
   /**
    * How the loss is computed: `chunked` never materialises the full logits (TRL ≥ 1.x's fused LM head, which the
    * training image pins; Cut Cross-Entropy and Unsloth's kernel behave alike), `full` builds [tokens, vocab]
@@ -96,6 +99,8 @@ export const ESTIMATOR_CONSTANTS = {
   moeElementsPerToken: (m: GptOssModelSpec) => m.numExpertsPerToken * (3 * m.hiddenSize + 6 * m.intermediateSize),
   /** Eager attention score tensors alive at once for the layer being (re)computed: scores, probs, their gradient. */
   scoreCopiesAtPeak: 3,
+  /** Queries per block of the chunked attention (QUERY_CHUNK in training-code/gpt_oss_train/chunked_attention.py). */
+  attentionQueryChunk: 1024,
   /** Full logits: bytes per logit (bf16 logits + fp32 upcast/log-softmax + fp32 gradient in backward). */
   logitBytes: 12,
   /** Chunked loss (TRL `chunked_logprob`): token and vocabulary tile sizes of its fp32 projection buffers. */
@@ -115,7 +120,7 @@ export const ESTIMATOR_ASSUMPTIONS: readonly string[] = [
   '8-bit optimizers keep 2 bytes/param of state; adafactor ≈ 1; sgd none',
   'ZeRO-3 shards weights, gradients and optimizer state over all GPUs, and gathers 2 decoder layers (current + prefetch) at a time (full fine-tune: plus 2 unsharded layer gradients); zero3-offload keeps the state in host RAM',
   'gradient checkpointing keeps each decoder layer input and recomputes one layer at a time',
-  'eager attention materialises [micro_batch, 64 heads, L, L+1] bf16 scores, 3 copies at peak',
+  'eager attention materialises [micro_batch, 64 heads, L, L+1] bf16 scores, 3 copies at peak; gpt_oss_chunked the same for one block of 1024 queries (each block is recomputed in backward); flash/flex kernels none',
   "loss: TRL's chunked LM head (pinned TRL) keeps two fp32 [4096, 32768] tiles and fp32 hidden-state gradients, plus the lm_head's fp32 weight gradient in a full fine-tune; with full logits (label smoothing) 12 bytes per [token, vocab] entry",
   'full fine-tune: one extra full-size expert tensor while autograd sums the per-expert gradients (transformers training path)',
   'forward/backward and the optimizer step are separate phases; the peak takes the larger',
@@ -190,13 +195,16 @@ export function estimateTrainingMemory(shape: TrainingShape): TrainingMemoryEsti
     activations = layers * perLayerActivation;
     activationNote = `all ${layers} layers' saved tensors (no gradient checkpointing)`;
   }
-  const scoreOne = shape.attention === 'eager' ? attentionScoreBytes(m, shape.microBatch, shape.seqLen) : 0;
-  const scores =
-    shape.attention !== 'eager'
+  const scoreRows = shape.attention === 'chunked' ? Math.min(c.attentionQueryChunk, shape.seqLen) : shape.seqLen;
+  const scoreOne =
+    shape.attention === 'memory-efficient'
       ? 0
-      : shape.gradientCheckpointing
-        ? c.scoreCopiesAtPeak * scoreOne
-        : (layers + c.scoreCopiesAtPeak - 1) * scoreOne;
+      : (attentionScoreBytes(m, shape.microBatch, shape.seqLen) * scoreRows) / shape.seqLen;
+  // Without gradient checkpointing eager keeps every layer's probabilities; chunked blocks are always recomputed.
+  const scores =
+    shape.gradientCheckpointing || shape.attention !== 'eager'
+      ? c.scoreCopiesAtPeak * scoreOne
+      : (layers + c.scoreCopiesAtPeak - 1) * scoreOne;
   const chunkedLoss =
     2 * Math.min(tokens, c.lossTokenChunk) * c.lossVocabChunk * 4 +
     tokens * m.hiddenSize * 4 +
@@ -268,12 +276,13 @@ export function estimateTrainingMemory(shape: TrainingShape): TrainingMemoryEsti
     },
     {
       key: 'attentionScores',
-      label: 'eager attention scores',
+      label: shape.attention === 'chunked' ? 'chunked attention scores' : 'eager attention scores',
       bytes: scores,
       note:
-        shape.attention === 'eager'
-          ? `[${shape.microBatch}, ${m.numAttentionHeads}, ${shape.seqLen}, ${shape.seqLen + 1}] bf16 = ${gib(scoreOne)} per layer`
-          : 'none (memory-efficient attention kernel)',
+        shape.attention === 'memory-efficient'
+          ? 'none (memory-efficient attention kernel)'
+          : `[${shape.microBatch}, ${m.numAttentionHeads}, ${scoreRows}, ${shape.seqLen + 1}] bf16 = ${gib(scoreOne)} ` +
+            (shape.attention === 'chunked' ? 'per query block (gpt_oss_chunked)' : 'per layer (eager)'),
     },
     {
       key: 'logits',
@@ -330,4 +339,29 @@ export function estimateTrainingMemory(shape: TrainingShape): TrainingMemoryEsti
   const hostBytesPerNode = Math.max(trainingHost, hostComponents[2].bytes + c.hostBytesPerProcess);
 
   return { perGpuBytes, perGpuGiB: perGpuBytes / GiB, components, hostBytesPerNode, hostComponents };
+}
+
+/** Reference card for the report's longest-context line: one 80 GB GPU (H100/A100 80GB). */
+export const REFERENCE_GPU_BYTES = 80 * GiB;
+
+/**
+ * The longest `max_length` (a multiple of `step` tokens, at most `limit`) whose estimated per-GPU peak fits in
+ * `capacityBytes`, keeping everything else in `shape` (method, micro-batch, attention path); 0 when not even
+ * `step` tokens fit. The estimate grows with length, so the search is a bisection over multiples of `step`.
+ */
+export function longestFittingSeqLen(
+  shape: TrainingShape,
+  capacityBytes: number = REFERENCE_GPU_BYTES,
+  step = 1024,
+  limit = 131072,
+): number {
+  const fits = (seqLen: number) => estimateTrainingMemory({ ...shape, seqLen }).perGpuBytes <= capacityBytes;
+  let low = 0; // multiples of step known to fit
+  let high = Math.floor(limit / step) + 1; // known not to fit (or past the limit)
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (fits(mid * step)) low = mid;
+    else high = mid;
+  }
+  return low * step;
 }

@@ -81,9 +81,13 @@ export function optimizerFamily(optim: string | undefined): OptimizerFamily {
   return 'adamw';
 }
 
-/** What `attn_implementation` means for memory: eager (and unset, which resolves to eager for GPT-OSS) or a fused kernel. */
+/**
+ * What `attn_implementation` means for memory: eager (and unset, which resolves to eager for GPT-OSS), the training
+ * code's chunked eager (`gpt_oss_chunked`), or a fused kernel.
+ */
 export function attentionKind(attn: string | undefined): TrainingShape['attention'] {
-  return attn === undefined || attn === 'eager' ? 'eager' : 'memory-efficient';
+  if (attn === undefined || attn === 'eager') return 'eager';
+  return attn === 'gpt_oss_chunked' ? 'chunked' : 'memory-efficient';
 }
 
 export function loraResolution(doc: RecipeDocument, model: GptOssModelSpec): LoraResolution {

@@ -1,11 +1,18 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { AppConfig } from '../config/app-config';
 import { ConfigError } from '../config/errors';
-import { listRecipeFiles } from '../config/load-recipes';
+import { listRecipeFiles, recipeNameOf } from '../config/load-recipes';
 import { countLevels, type Finding, formatFinding } from './findings';
-import { GiB, ESTIMATOR_ASSUMPTIONS } from './memory-estimator';
-import type { AnalyzedRecipe, RecipeAnalysis } from './recipe-analysis';
-import { RUN_ASSUMPTIONS } from './run-estimator';
+import {
+  GiB,
+  ESTIMATOR_ASSUMPTIONS,
+  longestFittingSeqLen,
+  REFERENCE_GPU_BYTES,
+  type TrainingShape,
+} from './memory-estimator';
+import { type AnalyzedRecipe, type RecipeAnalysis, TIGHT_MEMORY_SHARE } from './recipe-analysis';
+import { measuredRatesFor, RUN_ASSUMPTIONS } from './run-estimator';
 import { SERVING_ASSUMPTIONS } from './serving-estimator';
 import {
   duplicateNameFindings,
@@ -43,6 +50,46 @@ export function buildRecipeReport(dir: string, config: ReportConfig, options: Va
     return extra.length === 0 ? v : { ...v, findings: [...v.findings, ...extra], valid: false };
   });
   return { dir, recipes, ok: recipes.every((r) => r.valid) };
+}
+
+/**
+ * Validates only `files` (`npm run recipes -- <file>...`). The duplicate-name check still looks at each file's
+ * siblings: a file collides with another `*.yaml`/`*.yml` in its own directory whose name differs only in case or
+ * extension, because that directory is what `cdk synth` reads. Siblings are compared by name only, never
+ * validated, so a teammate's broken recipe does not fail your check.
+ */
+export function buildFilesReport(
+  files: readonly string[],
+  config: ReportConfig,
+  options: ValidateOptions = {},
+): RecipeReport {
+  const cwd = options.cwd ?? process.cwd();
+  const missing = files.filter(
+    (f) => !fs.existsSync(path.resolve(cwd, f)) || !fs.statSync(path.resolve(cwd, f)).isFile(),
+  );
+  if (missing.length > 0) {
+    throw new ConfigError(missing.join(', '), ['recipe file not found; pass paths like recipes/<name>.yaml']);
+  }
+  const recipes = files.map((file) => {
+    const v = validateRecipeFile(path.resolve(cwd, file), config, options);
+    const own = path.resolve(cwd, file);
+    const siblings = listRecipeFiles(path.dirname(own)).filter(
+      (s) => path.resolve(s) !== own && recipeNameOf(s).toLowerCase() === v.name.toLowerCase(),
+    );
+    if (siblings.length === 0) return v;
+    const others = siblings.map((s) => path.relative(cwd, s) || s);
+    const finding: Finding = {
+      rule: 'duplicate-recipe-name',
+      level: 'error',
+      file: v.file,
+      keyPath: '(file name)',
+      found: JSON.stringify(v.name),
+      message: `${[v.file, ...others].join(' and ')} both become pipeline "${v.name.toLowerCase()}"`,
+      fix: 'rename or remove one of them',
+    };
+    return { ...v, findings: [...v.findings, finding], valid: false };
+  });
+  return { dir: files.join(' '), recipes, ok: recipes.every((r) => r.valid) };
 }
 
 /** A recipe that passed the schema and every error-level rule, with its warnings and its analysis. */
@@ -131,6 +178,29 @@ function table(rows: string[][]): string {
   return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/** The longest context on an 80 GB GPU for the recipe's attention path, and that path's measured rates. */
+function attentionPathLines(shape: TrainingShape): string[] {
+  const capacity = REFERENCE_GPU_BYTES * TIGHT_MEMORY_SHARE;
+  const longest = longestFittingSeqLen(shape, capacity);
+  const path = {
+    eager: 'eager attention',
+    chunked: 'chunked attention (gpt_oss_chunked)',
+    'memory-efficient': 'memory-efficient attention (no L×L scores)',
+  }[shape.attention];
+  const eager =
+    shape.attention === 'eager' ? '' : `; eager: ${longestFittingSeqLen({ ...shape, attention: 'eager' }, capacity)}`;
+  const rates = measuredRatesFor(shape.model.hubId, shape.method, shape.attention);
+  const measured =
+    rates.length === 0
+      ? 'not measured on a GPU (the run estimate above uses the calibrated eager rate)'
+      : rates.map((r) => `${r.tokensPerSecond} tokens/s on ${r.card}, ${r.date} (${r.what}; ${r.source})`).join('; ');
+  return [
+    `  longest max_length within ${TIGHT_MEMORY_SHARE * 100}% of an 80 GB GPU (${path}, micro-batch ${shape.microBatch}, ` +
+      `this distribution): ${longest} tokens${eager}`,
+    `  measured rate of this attention path: ${measured}`,
+  ];
+}
+
 function details(r: RecipeValidation): string[] {
   const a = r.analysis;
   if (!a?.memory) return [];
@@ -148,6 +218,7 @@ function details(r: RecipeValidation): string[] {
         `$${a.run.price.usdPerHour.toFixed(2)}/h (${a.run.price.priceSource}, ${a.run.price.priceDate})`,
     );
   }
+  if (a.shape) lines.push(...attentionPathLines(a.shape));
   const { estimate: s, instance: servingInstance, fromRecipe } = a.serving;
   if (s && servingInstance) {
     lines.push(

@@ -1,6 +1,6 @@
 import type { GpuSpec } from './gpu-catalog';
 import type { PriceQuote } from './instance-catalog';
-import type { Sharding } from './memory-estimator';
+import type { Sharding, TrainingShape } from './memory-estimator';
 import { type GptOssModelSpec, MODEL_CATALOG } from './model-catalog';
 
 /**
@@ -39,6 +39,46 @@ export const RUN_ASSUMPTIONS: readonly string[] = [
   'cost = hours × on-demand price × instance_count; with spot the bill is lower by the spot discount (varies, not guaranteed)',
   'conservative: raw optimizer steps of 20b LoRA measured 2.1-3.4k tokens/s on one H200 (test/recipes/gpu/measured-h200.json; random tokens, no data loading or evaluation), 2-3x the calibrated rate',
 ];
+
+/** A measured training rate of one code path (attention implementation) on one card. */
+export interface MeasuredRate {
+  readonly modelHubId: string;
+  readonly method: 'lora' | 'full';
+  readonly attention: TrainingShape['attention'];
+  readonly card: string;
+  /** UTC date of the measurement. */
+  readonly date: string;
+  readonly tokensPerSecond: number;
+  readonly what: string;
+  readonly source: string;
+}
+
+/**
+ * Measured rates by attention path. Only paths measured on a GPU appear here; the report says "not measured" for
+ * the others instead of inventing a rate. The memory-lean attention (flex_attention) has not been measured yet:
+ * training-code/benchmarks/side_by_side.py prints the numbers to add here.
+ */
+export const MEASURED_RATES: readonly MeasuredRate[] = [
+  {
+    modelHubId: 'openai/gpt-oss-20b',
+    method: 'lora',
+    attention: 'eager',
+    card: 'NVIDIA H200',
+    date: '2026-11-27',
+    tokensPerSecond: 3434,
+    what: 'gpt-oss-20b LoRA (attention + experts), micro-batch 2 × 2048 tokens, raw optimizer steps',
+    source: 'test/recipes/gpu/measured-h200.json',
+  },
+];
+
+/** The measured rates of a model, method and attention path (empty when that combination has not been measured). */
+export function measuredRatesFor(
+  modelHubId: string,
+  method: MeasuredRate['method'],
+  attention: MeasuredRate['attention'],
+): readonly MeasuredRate[] {
+  return MEASURED_RATES.filter((r) => r.modelHubId === modelHubId && r.method === method && r.attention === attention);
+}
 
 export interface RunInput {
   readonly model: GptOssModelSpec;

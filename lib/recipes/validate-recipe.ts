@@ -1,9 +1,10 @@
-import { isMap, parseDocument } from 'yaml';
+import { type Document, isMap, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { AppConfig } from '../config/app-config';
-import { formatZodIssues } from '../config/errors';
+import { describeIssue, flatIssues, formatPath } from '../config/errors';
 import { type LoadedRecipe, readRecipeSource } from '../config/load-recipes';
 import { PLATFORM_KEY, type RecipeDocument, recipeSchema, TRAINING_LIBRARY_VERSIONS } from '../config/recipe-schema';
+import { positionOf, yamlErrorMessage, yamlErrorPosition } from '../config/yaml-positions';
 import type { Finding } from './findings';
 import { analyzeRecipe, type RecipeAnalysis } from './recipe-analysis';
 import { KEYS_EXPLAINED_BY_LINT, LINT_RULES } from './rules';
@@ -40,17 +41,32 @@ export interface RecipeValidation {
 }
 
 function schemaFindings(file: string, error: z.ZodError, input: unknown): Finding[] {
-  return formatZodIssues(error, input).map((line) => {
-    const split = line.indexOf(': ');
-    return {
+  return flatIssues(error, input).flatMap((issue) => {
+    const entries = issue.keys
+      ? issue.keys.map((key) => ({
+          keyPath: formatPath([...issue.path, key]),
+          text: describeIssue(issue, input, key, recipeSchema),
+          target: 'key' as const,
+        }))
+      : [{ keyPath: formatPath(issue.path), text: describeIssue(issue, input), target: 'value' as const }];
+    return entries.map(({ keyPath, text, target }) => ({
       rule: 'schema',
       level: 'error' as const,
       file,
-      keyPath: split > 0 ? line.slice(0, split) : '(top level)',
-      message: split > 0 ? line.slice(split + 2) : line,
+      keyPath,
+      message: text,
       fix: '',
-    };
+      target,
+    }));
   });
+}
+
+/** The finding with the file position of its key path (the value's, or the key's for an unknown key). */
+function placed(doc: Document, lineCounter: LineCounter, f: Finding & { target?: 'key' | 'value' }): Finding {
+  if (f.line !== undefined || f.keyPath.startsWith('(file')) return f;
+  const { target, ...finding } = f;
+  const { line, column } = positionOf(doc, lineCounter, f.keyPath, target);
+  return { ...finding, line, column };
 }
 
 function withoutKeys(raw: Record<string, unknown>, keys: Iterable<string>): Record<string, unknown> {
@@ -68,26 +84,30 @@ export function validateRecipeFile(
   const base = readRecipeSource(file, options.cwd);
   const { name, file: display, source } = base;
 
-  let yaml = parseDocument(source, { uniqueKeys: true });
+  let lineCounter = new LineCounter();
+  let yaml = parseDocument(source, { uniqueKeys: true, lineCounter });
   const lines = source.split('\n');
   const yamlFindings = yaml.errors.map((e): Finding => {
-    const line = e.linePos?.[0].line;
+    const { line, column } = yamlErrorPosition(e);
     const duplicate = e.code === 'DUPLICATE_KEY';
-    const key = duplicate && line ? lines[line - 1]?.split(':')[0].trim() : undefined;
+    const key = duplicate ? lines[line - 1]?.split(':')[0].trim() : undefined;
     return {
       rule: 'yaml',
       level: 'error',
       file: display,
-      keyPath: key ? `${key} (line ${line})` : `line ${line ?? '?'}`,
-      message: duplicate ? 'the key appears twice; YAML keeps only the last value' : e.message.split('\n')[0],
+      keyPath: key || '(syntax)',
+      message: duplicate ? 'the key appears twice; YAML keeps only the last value' : yamlErrorMessage(e),
       fix: duplicate ? 'keep one of the duplicate keys' : 'fix the YAML syntax',
+      line,
+      column,
     };
   });
   if (yaml.errors.length > 0) {
     // A duplicate key is reported, then the rules run on the file as YAML reads it (the last value wins);
     // any other syntax error stops here.
     if (!yaml.errors.every((e) => e.code === 'DUPLICATE_KEY')) return { ...base, findings: yamlFindings, valid: false };
-    yaml = parseDocument(source, { uniqueKeys: false });
+    lineCounter = new LineCounter();
+    yaml = parseDocument(source, { uniqueKeys: false, lineCounter });
   }
   if (!isMap(yaml.contents)) {
     const finding: Finding = {
@@ -97,6 +117,8 @@ export function validateRecipeFile(
       keyPath: '(top level)',
       message: 'expected a mapping of recipe keys',
       fix: 'write one "key: value" per line, with a platform: block',
+      line: 1,
+      column: 1,
     };
     return { ...base, findings: [finding], valid: false };
   }
@@ -133,7 +155,11 @@ export function validateRecipeFile(
     findings.push(...rule.check(full));
   }
   const valid = parsed.success && !findings.some((f) => f.level === 'error');
-  return { ...base, document, analysis, findings, valid };
+  // In file order, so a reader (and an editor's problem list) goes top to bottom.
+  const located = findings
+    .map((f) => placed(yaml, lineCounter, f))
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  return { ...base, document, analysis, findings: located, valid };
 }
 
 /** The {@link LoadedRecipe} record of a valid recipe (same fields the lead's loader produces). */

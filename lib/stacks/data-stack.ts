@@ -8,6 +8,7 @@ import { ARTIFACTS_LAYOUT } from '../config/artifacts-layout';
 import { resourcePrefix } from '../config/naming';
 import { grantObjectsRead, grantObjectsReadWrite } from '../constructs/data/bucket-grants';
 import { SecureBucket } from '../constructs/data/secure-bucket';
+import { allowCloudWatchLogs } from '../constructs/logs-key-policy';
 
 export interface DataStackProps extends cdk.StackProps {
   readonly config: AppConfig;
@@ -48,44 +49,7 @@ export class DataStack extends cdk.Stack {
       enableKeyRotation: true,
       removalPolicy: cdk.RemovalPolicy.RETAIN,
     });
-    // CloudWatch Logs encrypts log groups of this account/region with the key (flow logs, Lambda logs).
-    // @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
-    const logsPrincipal = new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`);
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchLogsOfThisAccount',
-        principals: [logsPrincipal],
-        actions: [
-          'kms:Encrypt',
-          'kms:Decrypt',
-          'kms:ReEncryptFrom',
-          'kms:ReEncryptTo',
-          'kms:GenerateDataKey',
-          'kms:GenerateDataKeyWithoutPlaintext',
-        ],
-        // in a key policy, "*" means this key.
-        resources: ['*'],
-        conditions: {
-          StringLike: {
-            'kms:EncryptionContext:aws:logs:arn': this.formatArn({
-              service: 'logs',
-              resource: 'log-group',
-              resourceName: '*',
-              arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-        },
-      }),
-    );
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchLogsToDescribeKey',
-        principals: [logsPrincipal],
-        actions: ['kms:DescribeKey'],
-        // in a key policy, "*" means this key.
-        resources: ['*'],
-      }),
-    );
+    allowCloudWatchLogs(key);
     this.key = key;
 
     const logsBucket = new SecureBucket(this, 'AccessLogs', {

@@ -11,6 +11,7 @@ import type { DeliveryConfig } from '../config/delivery-config';
 import { SecureBucket } from '../constructs/data/secure-bucket';
 import { acknowledgeDeliveryFindings } from '../constructs/delivery-compliance';
 import type { EcrBaseImage } from '../constructs/dockerfile-base-images';
+import { allowCloudWatchLogs } from '../constructs/logs-key-policy';
 
 /** Properties of a {@link DeliveryStack}. */
 export interface DeliveryStackProps extends cdk.StackProps {
@@ -60,44 +61,7 @@ export class DeliveryStack extends cdk.Stack {
       enableKeyRotation: true,
       removalPolicy: cdk.RemovalPolicy.RETAIN,
     });
-    // CloudWatch Logs encrypts the build log group with the key.
-    // @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
-    const logsPrincipal = new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`);
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchLogsOfThisAccount',
-        principals: [logsPrincipal],
-        actions: [
-          'kms:Encrypt',
-          'kms:Decrypt',
-          'kms:ReEncryptFrom',
-          'kms:ReEncryptTo',
-          'kms:GenerateDataKey',
-          'kms:GenerateDataKeyWithoutPlaintext',
-        ],
-        // in a key policy, "*" means this key.
-        resources: ['*'],
-        conditions: {
-          StringLike: {
-            'kms:EncryptionContext:aws:logs:arn': this.formatArn({
-              service: 'logs',
-              resource: 'log-group',
-              resourceName: '*',
-              arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-        },
-      }),
-    );
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchLogsToDescribeKey',
-        principals: [logsPrincipal],
-        actions: ['kms:DescribeKey'],
-        // in a key policy, "*" means this key.
-        resources: ['*'],
-      }),
-    );
+    allowCloudWatchLogs(this.key);
 
     const accessLogs = (this.accessLogs = new SecureBucket(this, 'AccessLogs', {
       lifecycleRules: [{ id: 'expire-access-logs', expiration: cdk.Duration.days(365) }],

@@ -156,12 +156,12 @@ test('run prints the execution ARN and console link; an unknown recipe exits 1 w
   await createPipeline(c);
   await putStagedModel(c);
   await putPreparedDataset(c);
-  const ok = await cli(['run', 'demo-lora', '--epochs', '2', '--endpoint-url', moto.endpoint]);
+  const ok = await cli(['run', 'demo-lora', '--epochs', '0.5', '--endpoint-url', moto.endpoint]);
   expect(ok.code).toBe(0);
   expect(ok.stdout).toMatch(
     /^execution {3}arn:aws:sagemaker:us-east-1:\d{12}:pipeline\/gptoss-test-demo-lora\/execution\/\w+$/m,
   );
-  expect(ok.stdout).toMatch(/^overrides {3}NumTrainEpochs=2$/m);
+  expect(ok.stdout).toMatch(/^overrides {3}NumTrainEpochs=0.5$/m);
   expect(ok.stdout).toMatch(/^console {5}https:\/\/us-east-1\.console\.aws\.amazon\.com\/sagemaker\//m);
   const bad = await cli(['run', 'nope', '--endpoint-url', moto.endpoint]);
   expect(bad.code).toBe(1);

@@ -356,10 +356,11 @@ describe('watch', () => {
     return { arn: run.executionArn, id: run.executionArn.split('/').pop() ?? '' };
   }
 
-  async function createTrainingJob(name: string): Promise<void> {
+  async function createTrainingJob(name: string, hyperParameters?: Record<string, string>): Promise<void> {
     await c.sagemaker.send(
       new CreateTrainingJobCommand({
         TrainingJobName: name,
+        HyperParameters: hyperParameters,
         RoleArn: ROLE_ARN,
         AlgorithmSpecification: {
           TrainingImage: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/pytorch:latest`,
@@ -506,6 +507,62 @@ describe('watch', () => {
     ctx.close();
   });
 
+  test('--once after the run succeeded but before register starts: one consistent state, exit 2', async () => {
+    // GIVEN a run that finished (moto completes it at once) and no register execution yet
+    const { arn } = await startRun();
+    const { ctx, env } = context();
+    // WHEN it is watched once
+    const once = await watchExecution(ctx, arn, { once: true });
+    // THEN it says the pipeline succeeded and, as the last line, that the register stage is what is pending
+    expect(once).toMatchObject({ exitCode: 2, pipelineStatus: 'Succeeded' });
+    expect(once.pending).toMatch(/^pipeline Succeeded; the register stage has not started yet/);
+    const lines = env.stdoutText.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/pipeline gptoss-test-demo-lora: Succeeded/);
+    expect(lines[lines.length - 1]).toBe(
+      'still running: pipeline Succeeded; the register stage has not started yet (EventBridge starts it after a ' +
+        'successful run); watch again later',
+    );
+    expect(env.stdoutText).not.toMatch(/^still running; /m);
+    ctx.close();
+  });
+
+  test("shows the training progress and the loss chart from the job's [metrics] log lines", async () => {
+    // GIVEN a running pipeline whose Train step names a job with max_steps 100, and the job's metrics lines
+    const { arn } = await startRun();
+    const job = 'train-job-with-metrics';
+    await createTrainingJob(job, { max_steps: '100', num_train_epochs: '1' });
+    const lines = [10, 20, 30, 40].map(
+      (step, i) =>
+        `[metrics] step=${step} epoch=${step / 200} train_loss=${2 - i * 0.25} learning_rate=0.0002 train_tokens_per_second=${2000 + i}`,
+    );
+    await putTrainingLogs(c, job, [...lines, '[metrics] step=40 epoch=0.2 eval_loss=1.6']);
+    const { ctx, env } = context();
+    stubPipelineCalls(ctx, {
+      status: 'Executing',
+      steps: [
+        {
+          StepName: 'Train',
+          StepStatus: 'Executing',
+          Metadata: { TrainingJob: { Arn: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:training-job/${job}` } },
+        },
+      ],
+    });
+    // WHEN it is watched once
+    const once = await watchExecution(ctx, arn, { once: true });
+    // THEN the progress line has the step of max_steps, throughput and time left (putTrainingLogs writes lines
+    // 1 s apart: 10 steps a second, 60 steps to go), and the chart shows the four losses falling
+    expect(once.exitCode).toBe(2);
+    expect(env.stdoutText).toMatch(
+      / {2}progress step 40 of 100 \(40%\) · 2,003 tokens\/s · about 6s left · loss 1\.25\n/,
+    );
+    expect(env.stdoutText).toContain('  train_loss, 4 points, steps 10-40:\n');
+    const chart = env.stdoutText.split('\n').filter((l) => /^ {4} *\S* \|/.test(l));
+    expect(chart).toHaveLength(8);
+    expect(chart[0]).toBe('       2 |*');
+    expect(chart[7]).toBe('    1.25 |   *');
+    ctx.close();
+  });
+
   /**
    * moto has no ListPipelineExecutionSteps and completes every execution at once, so the path real AWS
    * takes (step metadata naming the training job; a failed quality gate) is driven by answering those two
@@ -542,6 +599,30 @@ describe('watch', () => {
       );
     }
   }
+
+  test('without permission to read the training logs: one note, and the watch goes on without progress', async () => {
+    // GIVEN a finished run with a training job, and a caller whose FilterLogEvents is denied
+    const { arn, id } = await startRun();
+    await createTrainingJob(`pipelines-${id}-Train-a1b2c3d4e5`);
+    const { ctx, env } = context();
+    ctx.aws.logs.middlewareStack.add(
+      () => async () => {
+        throw Object.assign(new Error('not authorized to perform: logs:FilterLogEvents'), {
+          name: 'AccessDeniedException',
+          $metadata: { httpStatusCode: 400 },
+        });
+      },
+      { step: 'initialize', name: 'denyLogs' },
+    );
+    // WHEN it is watched
+    const result = await watchExecution(ctx, arn, { ...noWait, noDeploy: true });
+    // THEN it finishes as usual, saying once why there is no progress line
+    expect(result.exitCode).toBe(0);
+    expect(env.stderrText.match(/note: no permission to read the training logs/g)).toHaveLength(1);
+    expect(env.stdoutText).toMatch(/training job pipelines-\w+-Train-a1b2c3d4e5: Completed/);
+    expect(env.stdoutText).not.toMatch(/progress step/);
+    ctx.close();
+  });
 
   test('shows steps, the training job metrics and fails with the quality gate message', async () => {
     // GIVEN a run whose steps name a training job and whose quality gate failed
@@ -590,7 +671,9 @@ describe('watch', () => {
     stubPipelineCalls(running.ctx, { status: 'Executing', steps: [{ StepName: 'Train', StepStatus: 'Executing' }] });
     const once = await watchExecution(running.ctx, arn, { once: true });
     expect(once.exitCode).toBe(2);
-    expect(running.env.stdoutText).toMatch(/step Train: Executing\nstill running; watch again later\n$/);
+    expect(running.env.stdoutText).toMatch(
+      /step Train: Executing\nstill running: pipeline gptoss-test-demo-lora is Executing; watch again later\n$/,
+    );
     running.ctx.close();
 
     const failed = context();

@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ListPipelinesCommand } from '@aws-sdk/client-sagemaker';
 import { AwsClients } from '../../lib/cli/aws-clients';
+import { parsePositiveNumber } from '../../lib/cli/command';
 import { buildChatRequest, parseChatResponse } from '../../lib/cli/commands/chat';
 import { buildOverrides } from '../../lib/cli/commands/run';
 import { awsCall, CliError, isNotFound, isNotImplemented, translateAwsError } from '../../lib/cli/errors';
@@ -223,6 +224,16 @@ describe('chat request and response', () => {
 
   test('fails on a response shape it does not know', () => {
     expect(() => parseChatResponse('{"foo": 1}')).toThrow(/does not recognise \(keys: foo\); rerun with --raw/);
+  });
+});
+
+describe('number options', () => {
+  test('--epochs takes fractions above 0 (NumTrainEpochs is a Float parameter)', () => {
+    expect(parsePositiveNumber('0.5')).toBe(0.5);
+    expect(parsePositiveNumber('3')).toBe(3);
+    for (const bad of ['0', '-1', 'abc', '', ' ', 'Infinity']) {
+      expect(() => parsePositiveNumber(bad)).toThrow(/expected a number above 0, found/);
+    }
   });
 });
 

@@ -50,14 +50,14 @@ describe('recipe schema', () => {
     const error = configErrorOf(() => loadRecipe(file));
     expect(error.file).toMatch(/bad\.yaml$/);
     expect(error.issues).toHaveLength(3);
-    expect(error.message).toMatch(/lerning_rate: unknown key/);
-    expect(error.message).toMatch(/lr_scheduler_type: found "cosine_min"/);
+    expect(error.message).toMatch(/lerning_rate: unknown key; did you mean learning_rate\?/);
+    expect(error.message).toMatch(/lr_scheduler_type: found "cosine_min"; expected one of "linear", "cosine"/);
     expect(error.message).toMatch(/lora_r: found "eight"/);
   });
 
   test('fails without a platform block, naming the key', () => {
     const error = configErrorOf(() => loadRecipe(write('noplat.yaml', 'model_name_or_path: openai/gpt-oss-20b\n')));
-    expect(error.message).toMatch(/platform: found nothing/);
+    expect(error.message).toMatch(/platform: found nothing; every recipe needs a platform: block/);
   });
 
   test('fails on unknown platform keys and bad instance types', () => {
@@ -74,6 +74,6 @@ describe('recipe schema', () => {
 
   test('fails on YAML syntax errors and duplicate keys with the line number', () => {
     const error = configErrorOf(() => loadRecipe(write('dup.yaml', `lora_r: 8\nlora_r: 16\n${PLATFORM}`)));
-    expect(error.message).toMatch(/line 2: .*[Mm]ap keys must be unique/);
+    expect(error.message).toMatch(/line 2, column 1: [Mm]ap keys must be unique; fix the YAML syntax/);
   });
 });

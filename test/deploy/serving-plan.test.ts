@@ -159,7 +159,7 @@ describe('what the serving plan cannot be built from is a finding of the recipe 
     // GIVEN gpt-oss-20b on one L40S WHEN checked THEN the error names file, key, sizes
     expect(servingFindings('tight', 'openai/gpt-oss-20b', '  serving:\n    instance_type: ml.g6e.2xlarge\n')).toEqual([
       expect.stringMatching(
-        /^error tight\.yaml: platform\.serving\.instance_type: found "ml\.g6e\.2xlarge"; merged bf16 weights 3\d\.\d GiB .* exceeds vLLM's default budget \(40\.5 GiB = 90% of 45 GiB\)/,
+        /^error tight\.yaml:\d+:\d+: platform\.serving\.instance_type: found "ml\.g6e\.2xlarge"; merged bf16 weights 3\d\.\d GiB .* exceeds vLLM's default budget \(40\.5 GiB = 90% of 45 GiB\)/,
       ),
     ]);
   });
@@ -203,7 +203,7 @@ describe('what the serving plan cannot be built from is a finding of the recipe 
     ]);
     expect(servingFindings('unknown', 'my-org/other', '')).toEqual([
       expect.stringMatching(
-        /^error unknown\.yaml: model_name_or_path: found "my-org\/other"; not a model this platform knows/,
+        /^error unknown\.yaml:\d+:\d+: model_name_or_path: found "my-org\/other"; not a model this platform knows/,
       ),
     ]);
   });
@@ -217,7 +217,8 @@ describe('what the serving plan cannot be built from is a finding of the recipe 
         '  serving:\n    instance_type: ml.p5.48xlarge\n    max_model_len: 262144\n',
       ),
     ).toContain(
-      'error long.yaml: platform.serving.max_model_len: found 262144; gpt-oss-20b supports at most 131072 tokens; write platform.serving.max_model_len: 131072 or less [serving-max-model-len]',
+      // at the value's line and column
+      'error long.yaml:8:20: platform.serving.max_model_len: found 262144; gpt-oss-20b supports at most 131072 tokens; write platform.serving.max_model_len: 131072 or less [serving-max-model-len]',
     );
   });
 });

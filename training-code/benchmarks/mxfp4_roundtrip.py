@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     from transformers import GptOssConfig
 
     import sft
+    from gpt_oss_train.args import make_parser
     from gpt_oss_train.data import collect_rows, read_rows
     from gpt_oss_train.local_job import SAMPLE
     from gpt_oss_train.tiny import build_tiny_tokenizer
@@ -170,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     recipe_path = output / "recipe.yaml"
     recipe_path.write_text(yaml.safe_dump(recipe(base, SAMPLE, args.steps, gpu), sort_keys=False))
     os.environ["SM_MODEL_DIR"] = str(output / "model")
-    parser = sft.make_parser()
+    parser = make_parser()
     script_args, training_args, model_args = parser.parse_args_and_config(
         ["--config", str(recipe_path), "--output_dir", str(output / "checkpoints")]
     )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from . import chunked_attention  # noqa: F401  (registers attn_implementation: gpt_oss_chunked with transformers)
+from .fast_paths import check_fast_paths, experts_implementation
 from .outputs import forget_mxfp4_layout
 from .recipe import RecipeError
 
@@ -22,7 +24,8 @@ UNTRAINABLE_ATTENTION = {
     "flash_attention_2": "transformers rejects FlashAttention-2 for GPT-OSS (no attention-sink support)",
     "sdpa": "GPT-OSS does not support SDPA (attention sinks); transformers disables it",
 }
-VERIFIED_ATTENTION = ("eager",)
+# eager and gpt_oss_chunked everywhere; flex_attention on CUDA (gpt_oss_train/fast_paths.py, tests/test_fast_paths.py).
+VERIFIED_ATTENTION = ("eager", "gpt_oss_chunked", "flex_attention")
 # Expert weights are `nn.Parameter`s of `GptOssExperts`, not modules: PEFT reaches them with `target_parameters`.
 EXPERT_PARAMETERS = ("mlp.experts.gate_up_proj", "mlp.experts.down_proj")
 
@@ -37,6 +40,7 @@ def check_model_args(model_args, training_args) -> None:
         )
     if attn not in VERIFIED_ATTENTION:
         logger.warning("attn_implementation %r is not verified for GPT-OSS training by this project; eager is", attn)
+    check_fast_paths(model_args, training_args)
     if model_args.load_in_4bit or model_args.load_in_8bit:
         raise RecipeError(
             "load_in_4bit/load_in_8bit (bitsandbytes) is not supported for GPT-OSS: its experts are parameters that "
@@ -119,10 +123,11 @@ def load_model(model_args, training_args):
 
     kwargs = model_load_kwargs(model_args.model_name_or_path, model_args, training_args)
     logger.info(
-        "loading %s (dtype=%s, attention=%s, mxfp4 dequantized=%s)",
+        "loading %s (dtype=%s, attention=%s, experts=%s, mxfp4 dequantized=%s)",
         model_args.model_name_or_path,
         kwargs["dtype"],
         kwargs["attn_implementation"],
+        experts_implementation(training_args),
         "quantization_config" in kwargs,
     )
     kwargs.update(training_args.model_init_kwargs or {})

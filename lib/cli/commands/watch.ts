@@ -1,30 +1,21 @@
-import { FilterLogEventsCommand, type FilterLogEventsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
 import {
-  DescribeModelPackageCommand,
   DescribePipelineExecutionCommand,
   type DescribePipelineExecutionCommandOutput,
-  DescribeTrainingJobCommand,
-  type DescribeTrainingJobCommandOutput,
-  ListModelPackagesCommand,
-  ListPipelineExecutionsCommand,
   ListPipelineExecutionStepsCommand,
   ListTrainingJobsCommand,
   type PipelineExecutionStep,
 } from '@aws-sdk/client-sagemaker';
-import {
-  DescribeExecutionCommand,
-  type DescribeExecutionCommandOutput,
-  ListExecutionsCommand,
-  ListStateMachinesCommand,
-} from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
-import { modelPackageGroupName, recipeNameFromResource, resourcePrefix } from '../../config/naming';
 import { addAwsOptions, parseNonNegativeNumber, runCommand } from '../command';
 import type { CliContext, CliEnvironment } from '../context';
-import { awsCall, CliError, isNotFound, isNotImplemented, translateAwsError } from '../errors';
+import { awsCall, isNotImplemented, translateAwsError } from '../errors';
 import { packageRef } from '../model-packages';
 import { consoleLinks, formatDuration } from '../output';
-import { deployedRecipeNames, pipelineNameFor, unknownRecipeMessage } from '../pipelines';
+import { EXECUTION_ARN, resolveExecution } from '../watch/resolve-execution';
+import { RunStages } from '../watch/stages';
+import { progressLine, TrainingJobWatch } from '../watch/training-job';
+
+export { resolveExecution } from '../watch/resolve-execution';
 
 export interface WatchOptions {
   /** Seconds between polls. @default 30 */
@@ -51,6 +42,8 @@ export interface WatchResult {
   /** 0 success, 1 something failed, 2 still running when the watch stopped. */
   readonly exitCode: number;
   readonly failure?: string;
+  /** When still running (exit code 2): what is still going on, as the last line printed says. */
+  readonly pending?: string;
   readonly steps: 'listed' | 'not-implemented';
   readonly trainingJobs: readonly string[];
   readonly stateMachineExecutions: readonly { name: string; status: string }[];
@@ -59,75 +52,15 @@ export interface WatchResult {
 
 const PIPELINE_DONE = new Set(['Succeeded', 'Failed', 'Stopped']);
 const SFN_DONE = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
-const EXECUTION_ARN = /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:pipeline\/([^/]+)\/execution\/([^/]+)$/;
-
-/** Finds the execution to watch: an ARN as given, else the newest run of a recipe or of any recipe. */
-export async function resolveExecution(ctx: CliContext, target: string | undefined): Promise<string> {
-  if (target && EXECUTION_ARN.test(target)) return target;
-  if (target?.startsWith('arn:')) {
-    throw new CliError(
-      `"${target}" is not a pipeline execution ARN; expected arn:aws:sagemaker:<region>:<account>:pipeline/<name>/execution/<id>`,
-    );
-  }
-  const recipes = target ? [target] : await deployedRecipeNames(ctx);
-  if (recipes.length === 0) {
-    throw new CliError(
-      `no pipelines with prefix "${resourcePrefix(ctx.naming)}-" are deployed; deploy the training stack first`,
-    );
-  }
-  let newest: { arn: string; start: number } | undefined;
-  for (const recipe of recipes) {
-    const name = pipelineNameFor(ctx, recipe);
-    const page = await awsCall(
-      {
-        action: 'sagemaker:ListPipelineExecutions',
-        resource: `pipeline ${name}`,
-        endpointUrl: ctx.endpointUrl,
-        onNotFound: () => unknownRecipeMessage(ctx, recipe),
-      },
-      () =>
-        ctx.aws.sagemaker.send(
-          new ListPipelineExecutionsCommand({
-            PipelineName: name,
-            SortBy: 'CreationTime',
-            SortOrder: 'Descending',
-            MaxResults: 10,
-          }),
-        ),
-    );
-    for (const s of page.PipelineExecutionSummaries ?? []) {
-      const start = s.StartTime?.getTime() ?? 0;
-      if (s.PipelineExecutionArn && (!newest || start > newest.start)) newest = { arn: s.PipelineExecutionArn, start };
-    }
-  }
-  if (!newest) {
-    throw new CliError(
-      target
-        ? `recipe "${target}" has never been run; start it with "npm run cli -- run ${target}"`
-        : 'no pipeline has been run yet; start one with "npm run cli -- run <recipe>"',
-    );
-  }
-  return newest.arn;
-}
-
-function metricsLine(job: DescribeTrainingJobCommandOutput): string {
-  return (job.FinalMetricDataList ?? [])
-    .filter((m) => m.MetricName !== undefined && m.Value !== undefined)
-    .map((m) => `${m.MetricName}=${Number(m.Value?.toPrecision(5))}`)
-    .join(' ');
-}
 
 /** Polls one pipeline execution, then the register/deploy state machines, printing what changes. */
 class Watcher {
   private readonly printed = new Map<string, string>();
   private stepsSupported = true;
   private stepsConfirmed = false;
-  private readonly trainingJobs = new Set<string>();
-  /** Per training job: newest log timestamp printed and the event ids printed at that millisecond. */
-  private readonly logCursor = new Map<string, { time: number; ids: Set<string> }>();
+  private readonly jobs = new Map<string, TrainingJobWatch>();
   private readonly sfnExecutions = new Map<string, { name: string; status: string }>();
-  /** Inputs of the state machine executions seen so far (an input never changes). */
-  private readonly inputs = new Map<string, string>();
+  private readonly stages: RunStages;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => Date;
   private readonly startedAt: number;
@@ -140,6 +73,7 @@ class Watcher {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.now = opts.now ?? (() => new Date());
     this.startedAt = this.now().getTime();
+    this.stages = new RunStages(ctx, executionArn, this.pipelineName);
   }
 
   private get pipelineName(): string {
@@ -234,72 +168,16 @@ class Watcher {
   }
 
   private async followTrainingJob(jobName: string): Promise<void> {
-    this.trainingJobs.add(jobName);
-    const job = await awsCall(
-      {
-        action: 'sagemaker:DescribeTrainingJob',
-        resource: `training job ${jobName}`,
-        endpointUrl: this.ctx.endpointUrl,
-      },
-      () => this.ctx.aws.sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: jobName })),
-    );
-    const status = `${job.TrainingJobStatus ?? '?'}${job.SecondaryStatus ? `/${job.SecondaryStatus}` : ''}`;
-    this.report(
-      `job:${jobName}`,
-      `training job ${jobName}: ${status}${this.elapsed(job.TrainingStartTime, job.TrainingEndTime)}`,
-    );
-    const metrics = metricsLine(job);
-    if (metrics) this.report(`metrics:${jobName}`, `  metrics ${metrics}`);
-    if (job.TrainingJobStatus === 'Completed' && job.BillableTimeInSeconds && job.TrainingTimeInSeconds) {
-      const saved = 1 - job.BillableTimeInSeconds / job.TrainingTimeInSeconds;
-      if (saved > 0.005) {
-        this.report(
-          `spot:${jobName}`,
-          `  spot saved ${(saved * 100).toFixed(0)}% (billable ${job.BillableTimeInSeconds}s of ${job.TrainingTimeInSeconds}s)`,
-        );
-      }
+    let job = this.jobs.get(jobName);
+    if (!job) {
+      job = new TrainingJobWatch(this.ctx, jobName, {
+        report: (key, text) => this.report(key, text),
+        elapsed: (start, end) => this.elapsed(start, end),
+        logs: this.opts.logs,
+      });
+      this.jobs.set(jobName, job);
     }
-    if (job.FailureReason) this.report(`jobfail:${jobName}`, `  failure: ${job.FailureReason}`);
-    if (this.opts.logs) await this.printLogs(jobName);
-  }
-
-  /** New lines of the job's log streams (`/aws/sagemaker/TrainingJobs`, streams `<job>/algo-N-...`). */
-  private async printLogs(jobName: string): Promise<void> {
-    const cursor = this.logCursor.get(jobName) ?? { time: 0, ids: new Set<string>() };
-    this.logCursor.set(jobName, cursor);
-    let token: string | undefined;
-    do {
-      let page: FilterLogEventsCommandOutput;
-      try {
-        page = await this.ctx.aws.logs.send(
-          new FilterLogEventsCommand({
-            logGroupName: '/aws/sagemaker/TrainingJobs',
-            logStreamNamePrefix: `${jobName}/`,
-            startTime: cursor.time || undefined,
-            nextToken: token,
-          }),
-        );
-      } catch (e) {
-        // the log group appears with the job's first line; until then there is nothing to show.
-        if (isNotFound(e)) return;
-        throw await translateAwsError(e, {
-          action: 'logs:FilterLogEvents',
-          resource: `/aws/sagemaker/TrainingJobs ${jobName}/*`,
-          endpointUrl: this.ctx.endpointUrl,
-        });
-      }
-      for (const event of page.events ?? []) {
-        const time = event.timestamp ?? 0;
-        const id = event.eventId ?? `${event.logStreamName}:${time}:${event.message}`;
-        if (time < cursor.time || (time === cursor.time && cursor.ids.has(id))) continue;
-        if (time > cursor.time) cursor.ids.clear();
-        cursor.time = time;
-        cursor.ids.add(id);
-        const host = event.logStreamName?.split('/')[1]?.replace(/-\d+$/, '') ?? '';
-        this.ctx.out.line(`  [${host}] ${(event.message ?? '').trimEnd()}`);
-      }
-      token = page.nextToken;
-    } while (token);
+    await job.poll();
   }
 
   /** One poll of the pipeline; returns its status and failure reason. */
@@ -333,101 +211,13 @@ class Watcher {
     };
   }
 
-  /** Our state machines (register, deploy): the ones named with this deployment's prefix. */
-  private async stateMachines(): Promise<{ arn: string; name: string }[]> {
-    const prefix = `${resourcePrefix(this.ctx.naming)}-`;
-    const machines: { arn: string; name: string }[] = [];
-    let token: string | undefined;
-    do {
-      const page = await awsCall({ action: 'states:ListStateMachines', endpointUrl: this.ctx.endpointUrl }, () =>
-        this.ctx.aws.sfn.send(new ListStateMachinesCommand({ nextToken: token, maxResults: 100 })),
-      );
-      for (const m of page.stateMachines ?? []) {
-        if (m.name?.startsWith(prefix) && m.stateMachineArn) machines.push({ arn: m.stateMachineArn, name: m.name });
-      }
-      token = page.nextToken;
-    } while (token);
-    return machines;
-  }
-
-  /**
-   * Executions of our state machines that belong to this run: their input names the pipeline execution
-   * (register) or a model package another matched execution produced or its group (deploy), and they
-   * started after the run.
-   */
-  private async relatedExecutions(since: Date, packageArns: Set<string>): Promise<DescribeExecutionCommandOutput[]> {
-    const found: DescribeExecutionCommandOutput[] = [];
-    const matches = (input: string) =>
-      input.includes(this.executionArn) || [...packageArns].some((arn) => input.includes(arn));
-    const describe = (executionArn: string) =>
-      awsCall({ action: 'states:DescribeExecution', resource: executionArn, endpointUrl: this.ctx.endpointUrl }, () =>
-        this.ctx.aws.sfn.send(new DescribeExecutionCommand({ executionArn })),
-      );
-    for (const machine of await this.stateMachines()) {
-      const page = await awsCall(
-        { action: 'states:ListExecutions', resource: machine.name, endpointUrl: this.ctx.endpointUrl },
-        () => this.ctx.aws.sfn.send(new ListExecutionsCommand({ stateMachineArn: machine.arn, maxResults: 50 })),
-      );
-      for (const e of page.executions ?? []) {
-        if (!e.executionArn || (e.startDate && e.startDate.getTime() < since.getTime() - 60_000)) continue;
-        // an execution's input never changes: it is read once, and described again only while it is ours.
-        const cached = this.inputs.get(e.executionArn);
-        if (cached !== undefined && !matches(cached)) continue;
-        const detail = await describe(e.executionArn);
-        this.inputs.set(e.executionArn, detail.input ?? '');
-        if (!matches(detail.input ?? '')) continue;
-        found.push(detail);
-        for (const arn of `${detail.output ?? ''}`.match(/arn:aws[a-z-]*:sagemaker:[^"\s]+:model-package\/[^"\s]+/g) ??
-          []) {
-          packageArns.add(arn);
-        }
-      }
-    }
-    return found;
-  }
-
-  /** The model package this run registered, if the register stage has made one. */
-  private async registeredPackage(
-    since: Date,
-    packageArns: Set<string>,
-  ): Promise<{ arn: string; approval: string } | undefined> {
-    const recipe = recipeNameFromResource(this.ctx.naming, this.pipelineName);
-    if (!recipe) return undefined;
-    const group = modelPackageGroupName(this.ctx.naming, recipe);
-    const page = await awsCall(
-      { action: 'sagemaker:ListModelPackages', resource: group, endpointUrl: this.ctx.endpointUrl },
-      () =>
-        this.ctx.aws.sagemaker.send(
-          new ListModelPackagesCommand({
-            ModelPackageGroupName: group,
-            SortBy: 'CreationTime',
-            SortOrder: 'Descending',
-            MaxResults: 10,
-          }),
-        ),
-    );
-    for (const summary of page.ModelPackageSummaryList ?? []) {
-      if (!summary.ModelPackageArn) continue;
-      if (summary.CreationTime && summary.CreationTime.getTime() < since.getTime() - 60_000) continue;
-      const pkg = await awsCall(
-        {
-          action: 'sagemaker:DescribeModelPackage',
-          resource: summary.ModelPackageArn,
-          endpointUrl: this.ctx.endpointUrl,
-        },
-        () =>
-          this.ctx.aws.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: summary.ModelPackageArn })),
-      );
-      const traced =
-        pkg.MetadataProperties?.GeneratedBy === this.executionArn ||
-        Object.values(pkg.CustomerMetadataProperties ?? {}).includes(this.executionArn) ||
-        packageArns.has(summary.ModelPackageArn);
-      if (traced) {
-        packageArns.add(summary.ModelPackageArn);
-        return { arn: summary.ModelPackageArn, approval: pkg.ModelApprovalStatus ?? 'Unknown' };
-      }
-    }
-    return undefined;
+  /** What the pipeline is doing while it runs: the running training job's progress, if any. */
+  private pipelinePending(status: string): string {
+    const running = [...this.jobs.values()].find((j) => j.jobStatus === 'InProgress');
+    const progress = running?.progressSummary();
+    if (running && progress) return `training job ${running.jobName}: ${progressLine(progress)}`;
+    if (running) return `training job ${running.jobName} is running`;
+    return `pipeline ${this.pipelineName} is ${status}`;
   }
 
   async run(): Promise<WatchResult> {
@@ -438,7 +228,7 @@ class Watcher {
     const result = (extra: Partial<WatchResult> & { exitCode: number; pipelineStatus: string }): WatchResult => ({
       executionArn: this.executionArn,
       steps: this.stepsSupported ? 'listed' : 'not-implemented',
-      trainingJobs: [...this.trainingJobs],
+      trainingJobs: [...this.jobs.keys()],
       stateMachineExecutions: [...this.sfnExecutions.values()],
       ...extra,
     });
@@ -446,8 +236,11 @@ class Watcher {
     // phase 1: the pipeline (training, quality gate).
     let pipeline = await this.pollPipeline();
     while (!PIPELINE_DONE.has(pipeline.status)) {
-      if (this.opts.once || this.timedOut())
-        return this.stillRunning(result({ exitCode: 2, pipelineStatus: pipeline.status }));
+      if (this.opts.once || this.timedOut()) {
+        for (const job of this.jobs.values()) job.printChart();
+        const pending = this.pipelinePending(pipeline.status);
+        return this.stillRunning(result({ exitCode: 2, pipelineStatus: pipeline.status, pending }));
+      }
       await this.sleep(intervalMs);
       pipeline = await this.pollPipeline();
     }
@@ -464,8 +257,8 @@ class Watcher {
     const waitLimit = this.now().getTime() + (this.opts.deployWaitSeconds ?? 600) * 1000;
     let modelPackage: { arn: string; approval: string } | undefined;
     for (;;) {
-      const executions = await this.relatedExecutions(since, packageArns);
-      modelPackage = (await this.registeredPackage(since, packageArns)) ?? modelPackage;
+      const executions = await this.stages.relatedExecutions(since, packageArns);
+      modelPackage = (await this.stages.registeredPackage(since, packageArns)) ?? modelPackage;
       for (const e of executions) {
         const name = e.stateMachineArn?.split(':').pop() ?? '?';
         const status = e.status ?? '?';
@@ -481,13 +274,13 @@ class Watcher {
           return result({ exitCode: 1, pipelineStatus: pipeline.status, failure: `${name}: ${reason}`, modelPackage });
         }
       }
-      const running = executions.some((e) => !SFN_DONE.has(e.status ?? ''));
+      const running = executions.filter((e) => !SFN_DONE.has(e.status ?? ''));
       if (modelPackage) this.report('package', `model package ${modelPackage.arn}: ${modelPackage.approval}`);
-      if (!running && modelPackage?.approval === 'PendingManualApproval') {
+      if (running.length === 0 && modelPackage?.approval === 'PendingManualApproval') {
         this.ctx.out.line(`waiting for approval: npm run cli -- approve ${packageRef(modelPackage.arn)}`);
         return result({ exitCode: 0, pipelineStatus: pipeline.status, modelPackage });
       }
-      if (!running && modelPackage?.approval === 'Rejected') {
+      if (running.length === 0 && modelPackage?.approval === 'Rejected') {
         this.ctx.out.line(`model package ${packageRef(modelPackage.arn)} was rejected; it will not be deployed`);
         return result({ exitCode: 0, pipelineStatus: pipeline.status, modelPackage });
       }
@@ -497,11 +290,11 @@ class Watcher {
           /deploy/i.test(e.stateMachineArn ?? '') &&
           !/register/i.test(e.stateMachineArn ?? ''),
       );
-      if (!running && deployDone) {
+      if (running.length === 0 && deployDone) {
         this.ctx.out.line('done: trained, registered and deployed');
         return result({ exitCode: 0, pipelineStatus: pipeline.status, modelPackage });
       }
-      if (!running && this.now().getTime() >= waitLimit) {
+      if (running.length === 0 && this.now().getTime() >= waitLimit) {
         const what =
           executions.length === 0
             ? 'no register/deploy execution started for this run'
@@ -512,18 +305,27 @@ class Watcher {
         );
         return result({ exitCode: 0, pipelineStatus: pipeline.status, modelPackage });
       }
-      if (this.opts.once || this.timedOut())
-        return this.stillRunning(result({ exitCode: 2, pipelineStatus: pipeline.status, modelPackage }));
+      if (this.opts.once || this.timedOut()) {
+        const pending =
+          running.length > 0
+            ? running
+                .map((e) => `state machine ${e.stateMachineArn?.split(':').pop() ?? '?'} is ${e.status}`)
+                .join(', ')
+            : executions.length === 0
+              ? `pipeline ${pipeline.status}; the register stage has not started yet (EventBridge starts it after a successful run)`
+              : `pipeline ${pipeline.status}; waiting for the next register/deploy execution to start`;
+        return this.stillRunning(result({ exitCode: 2, pipelineStatus: pipeline.status, modelPackage, pending }));
+      }
       await this.sleep(intervalMs);
     }
   }
 
+  /** The last line of a watch that stops before the end: what is still going on, then when to look again. */
   private stillRunning(r: WatchResult): WatchResult {
-    this.ctx.out.line(
-      this.opts.once
-        ? 'still running; watch again later'
-        : `still running after ${formatDuration((this.opts.timeoutSeconds ?? 172800) * 1000)}; watch again later`,
-    );
+    const when = this.opts.once
+      ? 'watch again later'
+      : `stopped watching after ${formatDuration((this.opts.timeoutSeconds ?? 172800) * 1000)}; watch again later`;
+    this.ctx.out.line(`still running: ${r.pending}; ${when}`);
     return r;
   }
 }
@@ -542,9 +344,10 @@ export function watchCommand(environment: CliEnvironment): Command {
   const cmd = new Command('watch')
     .summary('follow a pipeline run, then its register/deploy stage')
     .description(
-      'Shows the steps of a pipeline execution (status, elapsed time, training metrics as they arrive), then ' +
-        'the register/deploy state machine executions it triggers. Exit code: 0 done (or waiting for approval), ' +
-        '1 something failed (the reason is printed), 2 still running when the watch stopped.',
+      "Shows the steps of a pipeline execution (status, elapsed time), the training job's progress from its logs " +
+        '(step of total, tokens/s, time left) with the loss so far as a text chart, then the register/deploy state ' +
+        'machine executions it triggers. Exit code: 0 done (or waiting for approval), 1 something failed (the ' +
+        'reason is printed), 2 still running when the watch stopped (the last line says what is still running).',
     )
     .argument(
       '[execution]',
@@ -559,7 +362,7 @@ export function watchCommand(environment: CliEnvironment): Command {
       600,
     )
     .option('--no-deploy', 'stop when the pipeline finishes')
-    .option('--once', 'print the current state once and exit')
+    .option('--once', 'print the current state once and exit (exit code 2 and what is pending while it runs)')
     .option('--logs', "also print the training jobs' CloudWatch log lines as they arrive");
   addAwsOptions(cmd);
   return cmd.action(async (execution: string | undefined, opts: Record<string, unknown>) => {

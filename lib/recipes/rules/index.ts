@@ -21,6 +21,7 @@ import { multiNodeDistribution } from './multi-node-distribution';
 import { multiNodeEfa } from './multi-node-efa';
 import { qualityGateWithoutEval } from './quality-gate-without-eval';
 import { renamedKey } from './renamed-key';
+import { reportToReplaced } from './report-to-replaced';
 import { resourceNames } from './resource-names';
 import type { LintRule } from './rule-support';
 import { servingImage } from './serving-image';
@@ -31,8 +32,10 @@ import { servingTensorParallel } from './serving-tensor-parallel';
 import { singleGpuOnMultiGpu } from './single-gpu-on-multi-gpu';
 import { spotMaxWait } from './spot-max-wait';
 import { spotWithoutCheckpoints } from './spot-without-checkpoints';
+import { stepIntervals } from './step-intervals';
 import { targetParametersDropout } from './target-parameters-dropout';
 import { targetParametersUnmatched } from './target-parameters-unmatched';
+import { trainingArgumentConflicts } from './training-argument-conflicts';
 import { trainingImage } from './training-image';
 import { trainingInstance } from './training-instance';
 import { unknownModel } from './unknown-model';
@@ -71,6 +74,9 @@ export const LINT_RULES: readonly LintRule[] = [
   servingMaxModelLen,
   servingImage,
   qualityGateWithoutEval,
+  reportToReplaced,
+  stepIntervals,
+  trainingArgumentConflicts,
 ];
 
 /** Keys the raw rules explain better than the schema's "unknown key" (stripped before the schema runs). */

@@ -246,4 +246,80 @@ export const trainingCases: RuleCase[] = [
       training(d).image_uri = 'pytorch/pytorch:latest';
     },
   },
+  {
+    what: "report_to trackio (TRL's example default), not installed in the training image",
+    rule: 'report-to-replaced',
+    level: 'warning',
+    keyPath: 'report_to',
+    message:
+      /report_to: found \["trackio"\]; trackio is not installed in the training image; the job reports to MLflow .* or TensorBoard instead; write report_to: tensorboard \(installed: mlflow, tensorboard\), or remove it/,
+    mutate: (d) => {
+      d.report_to = ['trackio'];
+    },
+  },
+  {
+    what: 'a fractional save_steps above 1',
+    rule: 'step-intervals',
+    level: 'error',
+    keyPath: 'save_steps',
+    message:
+      /save_steps: found 12.5; above 1 save_steps counts steps and transformers refuses a fraction.*write save_steps: 13/,
+    mutate: (d) => {
+      d.save_steps = 12.5;
+    },
+  },
+  {
+    what: 'a fractional warmup_steps above 1',
+    rule: 'step-intervals',
+    level: 'warning',
+    keyPath: 'warmup_steps',
+    message: /warmup_steps: found 10.5; .*warms up for 10 steps; write warmup_steps: 10/,
+    mutate: (d) => {
+      d.warmup_steps = 10.5;
+    },
+  },
+  {
+    what: 'fp16 and bf16 together',
+    rule: 'training-argument-conflicts',
+    level: 'error',
+    keyPath: 'fp16',
+    message: /fp16: found true; fp16 and bf16 are both set; transformers allows at most one; remove fp16/,
+    mutate: (d) => {
+      d.fp16 = true;
+    },
+  },
+  {
+    what: 'load_best_model_at_end with save and eval strategies that differ',
+    rule: 'training-argument-conflicts',
+    level: 'error',
+    keyPath: 'save_strategy',
+    message:
+      /save_strategy: found "steps"; load_best_model_at_end needs the save strategy to match eval_strategy \("epoch"\); write save_strategy: epoch/,
+    mutate: (d) => {
+      d.load_best_model_at_end = true;
+    },
+  },
+  {
+    what: 'load_best_model_at_end with save_steps not a multiple of eval_steps',
+    rule: 'training-argument-conflicts',
+    level: 'error',
+    keyPath: 'save_steps',
+    message: /save_steps: found 10; .*a multiple of eval_steps \(4\); write save_steps: 12/,
+    mutate: (d) => {
+      d.load_best_model_at_end = true;
+      d.eval_strategy = 'steps';
+      d.eval_steps = 4;
+    },
+  },
+  {
+    what: 'reduce_lr_on_plateau without evaluation',
+    rule: 'training-argument-conflicts',
+    level: 'error',
+    keyPath: 'lr_scheduler_type',
+    message: /lr_scheduler_type: found "reduce_lr_on_plateau"; .*eval_strategy is "no"; write eval_strategy: epoch/,
+    mutate: (d) => {
+      d.lr_scheduler_type = 'reduce_lr_on_plateau';
+      d.eval_strategy = 'no';
+    },
+  },
 ];
