@@ -262,9 +262,9 @@ export class Condition {
     if (conditions.length < 2) throw new Error('an Or condition needs at least two conditions');
     return new Condition({ Type: 'Or', Conditions: conditions.map((c) => c.tree) });
   }
-  /** True when the condition is false. */
+  /** True when the condition is false. The operand's key is `Condition`, as in the definition schema and the SDK. */
   public static not(condition: Condition): Condition {
-    return new Condition({ Type: 'Not', Expression: condition.tree });
+    return new Condition({ Type: 'Not', Condition: condition.tree });
   }
 
   private static binary(type: BinaryConditionType, left: PrimitiveValue, right: PrimitiveValue): Condition {

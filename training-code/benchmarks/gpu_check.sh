@@ -23,10 +23,7 @@ bench --preset 20b-slice --layers 2 --seq-len 2048 --batch 4 --steps 6
 bench --preset 20b-slice --layers 2 --seq-len 2048 --batch 4 --steps 6 --no-experts
 bench --preset 20b-slice --layers 2 --seq-len 2048 --batch 4 --steps 6 --full
 
-# The product's local run on the GPU path: launcher -> accelerate launch -> sft.py in bf16, merge, generate.
-GPT_OSS_SKIP_VERSION_CHECK=1 timeout 200 python3 -m gpt_oss_train.local_run \
-  --recipe recipes/gpt-oss-20b-multilingual-lora.yaml --device gpu --output /tmp/local-run-gpu 2>&1 | tee "$out/local_run_gpu.log" | grep -vE 'it/s\]|warn'
-cp /tmp/local-run-gpu/opt_ml/model/evaluation.json "$out/local_run_gpu_evaluation.json" 2>/dev/null || true
+# (the local run is `npm run local`, CPU only: lib/local/ runs the synthesized job through launch.py)
 
 # Real-format round trip: random-weight full-size gpt-oss-20b written as MXFP4 -> LoRA (attention + experts) 20 steps
 # -> merge -> reload in a clean process, every tensor compared; prints peak GPU memory and tokens/s. Needs ~60 GB disk.

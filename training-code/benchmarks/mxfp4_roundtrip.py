@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     import sft
     from gpt_oss_train.args import make_parser
     from gpt_oss_train.data import collect_rows, read_rows
-    from gpt_oss_train.local_run import SAMPLE
+    from gpt_oss_train.local_job import SAMPLE
     from gpt_oss_train.tiny import build_tiny_tokenizer
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

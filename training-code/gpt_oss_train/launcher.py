@@ -144,8 +144,8 @@ def hyperparameter_args(paths: Paths, local: bool = False) -> list[str]:
 
     In a job only the parameters the pipeline passes (`hyperparameters` in recipe_guard.json) are accepted, each
     as exactly one value (`--key=value`): a value such as `["x", "--trust_remote_code", "true"]` stays one string
-    and cannot add arguments. Local runs (`GPT_OSS_LOCAL_RUN=1`, set by local_run.py) scale any recipe key down
-    and may pass a JSON list for a list-valued key.
+    and cannot add arguments. Local runs (`GPT_OSS_LOCAL_RUN=1`, set by lib/local/training-job.ts) scale any recipe
+    key down and may pass a JSON list for a list-valued key.
     """
     if not paths.hyperparameters.is_file():
         return []

@@ -106,7 +106,7 @@ def test_only_the_pipeline_hyperparameters_reach_a_job(tmp_path):
         match=r"hyperparameter --trust_remote_code=true: not one the pipeline passes \(max_steps, num_train_epochs\)",
     ):
         hyperparameter_args(paths)
-    # AND a local run (local_run.py) may scale any key down, lists expanded
+    # AND a local run (GPT_OSS_LOCAL_RUN=1, npm run local) may scale any key down, lists expanded
     local = write_hyperparameters(tmp_path, {"max_steps": "100", "lora_target_parameters": '["a","b"]'})
     assert hyperparameter_args(local, local=True) == ["--lora_target_parameters", "a", "b", "--max_steps", "100"]
 

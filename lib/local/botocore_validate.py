@@ -3,7 +3,7 @@
 Reads one JSON document on stdin and writes one JSON document on stdout:
 
     echo '{"requests": [{"service": "sagemaker", "operation": "CreateTrainingJob", "params": {...}}]}' \
-        | .venv/bin/python test/support/botocore_validate.py
+        | .venv/bin/python lib/local/botocore_validate.py
 
 Each request is checked twice against the operation's input shape:
 
