@@ -1,4 +1,6 @@
 import * as crypto from 'node:crypto';
+import { handler as executionCheckHandler } from '../constructs/execution-check/handler';
+import type { ExecutionCheckEvent } from '../pipeline/execution-check-step';
 import type { Json } from '../pipeline/expressions';
 import { parameterDefaults, resolveExpressions, type Scalar } from '../pipeline/resolve';
 import { evaluateCondition } from './conditions';
@@ -70,10 +72,22 @@ export class StepError extends Error {
   }
 }
 
+/** Invokes a Lambda step's function with its resolved Arguments as the event; returns the flat result object. */
+export type LambdaInvoker = (functionArn: string, event: Obj) => Promise<Obj>;
+
+/**
+ * The one function this platform's pipelines invoke, the execution check, run in-process from its handler source
+ * (lib/constructs/execution-check/handler.ts is what the deployed function bundles).
+ */
+const invokeExecutionCheck: LambdaInvoker = async (_functionArn, event) =>
+  (await executionCheckHandler(event as unknown as ExecutionCheckEvent)) as unknown as Obj;
+
 export interface ExecuteOptions {
   /** Parameter overrides; the others take their DefaultValue. */
   readonly parameters?: Readonly<Record<string, Scalar>>;
   readonly runTrainingJob: TrainingJobRunner;
+  /** Runs Lambda steps. @default - the execution check's handler, in-process */
+  readonly invokeLambda?: LambdaInvoker;
   /** Pipeline name (Execution.PipelineName). @default 'local' */
   readonly pipelineName?: string;
   /** Waits between retries; the local run passes a shortened wait. @default - real `setTimeout` */
@@ -261,6 +275,24 @@ export async function executePipeline(definition: Json, options: ExecuteOptions)
       const conditions = Array.isArray(args.Conditions) ? args.Conditions : [];
       const outcome = conditions.every((c, i) => evaluateCondition(resolve(c), `step ${name} Conditions[${i}]`));
       record({ name, type, status: 'Succeeded', attempts: 1, properties: { Outcome: outcome } });
+    } else if (type === 'Lambda') {
+      const event = resolve(args) as Obj;
+      const output = await (options.invokeLambda ?? invokeExecutionCheck)(String(step.FunctionArn), event);
+      // only the declared outputs are step properties, each of its declared type (the service fails the step otherwise).
+      const declared = Array.isArray(step.OutputParameters) ? step.OutputParameters : [];
+      const outputs: Obj = {};
+      for (const o of declared) {
+        const { OutputName, OutputType } = o as { OutputName: string; OutputType: string };
+        const value = output[OutputName];
+        const expected = OutputType === 'Boolean' ? 'boolean' : OutputType === 'String' ? 'string' : 'number';
+        if (typeof value !== expected) {
+          const reason = `output ${OutputName}: expected ${OutputType}, the function returned ${JSON.stringify(value)}`;
+          record({ name, type, status: 'Failed', attempts: 1, failureReason: reason });
+          return finish('Failed', `Step ${name} failed: ${reason}`);
+        }
+        outputs[OutputName] = value as Json;
+      }
+      record({ name, type, status: 'Succeeded', attempts: 1, properties: { OutputParameters: outputs } });
     } else if (type === 'Fail') {
       const message = String(resolve(args.ErrorMessage ?? ''));
       record({ name, type, status: 'Failed', attempts: 1, failureReason: message });
@@ -289,7 +321,7 @@ export async function executePipeline(definition: Json, options: ExecuteOptions)
       if (!ok) return finish('Failed', `Step ${name} failed: ${reason}`);
     } else {
       throw new Error(
-        `step ${name}: the local executor does not run ${type} steps (it runs Training, Condition and Fail)`,
+        `step ${name}: the local executor does not run ${type} steps (it runs Training, Condition, Lambda and Fail)`,
       );
     }
   }

@@ -39,6 +39,7 @@ export function localDeployValues(config: Pick<AppConfig, 'namePrefix' | 'stage'
       MlflowTrackingArn: arn('sagemaker', `mlflow-tracking-server/${prefix}-local`),
       DefaultImageUri: `${LOCAL_ACCOUNT}.dkr.ecr.${LOCAL_REGION}.amazonaws.com/${prefix}-training:local`,
       TrainingJobRoleArn: arn('iam', `role/${prefix}-training-local`),
+      ExecutionCheckFunctionArn: arn('lambda', `function:${prefix}-execution-check-local`),
       referencetogptossdevtrainingPipelineRoleD4678067Arn: arn('iam', `role/${prefix}-pipeline-local`),
     },
   };

@@ -134,6 +134,22 @@ describe('overrides', () => {
     expect(statuses(result).EvalLossTooHighOnDemand).toBe('Failed');
   });
 
+  it('the first step refuses a console override the recipe rules refuse: Failed, no training job', async () => {
+    // GIVEN the 20b LoRA pipeline WHEN executed with an instance the recipe check rejects (no bf16, too small)
+    const s = synthesized.get(lora) as SynthesizedRecipe;
+    const requests: Obj[] = [];
+    const result = await executePipeline(s.definition, {
+      parameters: { TrainingInstanceType: 'ml.p3.2xlarge' },
+      runTrainingJob: fakeJob({ eval_loss: 0.5 }, requests),
+    });
+    // THEN the execution check's Fail step ends it with the finding, and no job was sent
+    expect(result.status).toBe('Failed');
+    expect(result.failureReason).toMatch(/^execution refused, nothing was started: .*ml\.p3\.2xlarge/s);
+    expect(statuses(result).CheckExecution).toBe('Succeeded');
+    expect(statuses(result).ExecutionRefused).toBe('Failed');
+    expect(requests).toHaveLength(0);
+  });
+
   it('rejects an undeclared parameter and a value of the wrong type, as StartPipelineExecution does', async () => {
     const s = synthesized.get(lora) as SynthesizedRecipe;
     const run = fakeJob({});
