@@ -3,7 +3,7 @@ import guardFile from '../../training-code/gpt_oss_train/recipe_guard.json';
 /**
  * What a recipe may put into a training job: the `env:` allowlist, the refused variable families (each with
  * why), and the HyperParameters the launcher accepts. One JSON file that the training code reads too
- * (training-code/gpt_oss_train/recipe.py and launcher.py), so the recipe check and the job refuse the same
+ * (training-code/gpt_oss_train/recipe.py and job_inputs.py), so the recipe check and the job refuse the same
  * things. docs/recipe-guardrails.md explains the list.
  */
 

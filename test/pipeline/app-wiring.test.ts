@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildTrainingPipeline, definitionSteps, resolveExpressions } from '../../lib/pipeline';
+import { readMetricDefinitions } from '../../lib/pipeline/training-job-contract';
 import { estimateVolumeSizeGb } from '../../lib/recipes/volume-estimator';
-import { readMetricDefinitions } from '../../lib/stacks/training-stack';
 import { type BotocoreRequest, formatInvalid, validateRequests } from '../support/botocore-shapes';
 import { cfnLintTemplates, expectCfnLintClean } from '../support/cfn-lint';
 import { expectIamLintClean, extractPolicies, lintPolicies } from '../support/iam-lint';

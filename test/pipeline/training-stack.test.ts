@@ -5,13 +5,10 @@ import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ARTIFACTS_LAYOUT } from '../../lib/config/artifacts-layout';
 import { ARTIFACT_KEYS, definitionSteps, type Json, parameterDefaults } from '../../lib/pipeline';
+import { MAX_RECIPES_PER_SHARD, shardOf } from '../../lib/pipeline/pipeline-shards';
+import { readMetricDefinitions } from '../../lib/pipeline/training-job-contract';
 import { estimateVolumeSizeGb } from '../../lib/recipes/volume-estimator';
-import {
-  MAX_RECIPES_PER_SHARD,
-  readMetricDefinitions,
-  shardOf,
-  type TrainingStack,
-} from '../../lib/stacks/training-stack';
+import type { TrainingStack } from '../../lib/stacks/training-stack';
 import { cfnLintTemplates, expectCfnLintClean } from '../support/cfn-lint';
 import { expectIamLintClean, iamLintTemplates } from '../support/iam-lint';
 import { expectNoNagFindings } from '../support/nag';

@@ -7,18 +7,9 @@ import pytest
 import yaml
 from conftest import CODE_DIR, base_recipe, job_root, write_recipe
 
-from gpt_oss_train import launcher
-from gpt_oss_train.launcher import (
-    Cluster,
-    LaunchError,
-    Paths,
-    build_command,
-    hyperparameter_args,
-    job_environment,
-    make_plan,
-    read_cluster,
-    read_hf_token,
-)
+from gpt_oss_train import launch_plan, launcher
+from gpt_oss_train.job_inputs import Cluster, LaunchError, Paths, hyperparameter_args, read_cluster, read_hf_token
+from gpt_oss_train.launch_plan import build_command, job_environment, make_plan
 from gpt_oss_train.recipe import load_recipe
 from gpt_oss_train.staged_model import (
     DEFAULT_MODEL_REVISION,
@@ -124,7 +115,7 @@ def test_multi_node_zero3_plan_uses_c10d_on_port_29500_and_every_gpu(tmp_path, t
     assert plan.config_file.name == "zero3.yaml"
     script = command.index(str(CODE_DIR / "sft.py"))
     flags = dict(zip(command[3:script:2], command[4:script:2], strict=True))
-    assert command[:3] == [launcher.sys.executable, "-m", "accelerate.commands.launch"]
+    assert command[:3] == [launch_plan.sys.executable, "-m", "accelerate.commands.launch"]
     assert {k: flags[k] for k in ("--num_machines", "--machine_rank", "--num_processes")} == {
         "--num_machines": "2",
         "--machine_rank": "1",
