@@ -17,6 +17,7 @@ import {
   unknownRecipeMessage,
 } from '../pipelines';
 import { runPreflight } from '../preflight';
+import { checkTrainingQuota } from '../quota';
 
 export interface RunOptions {
   readonly instanceType?: string;
@@ -146,6 +147,7 @@ export async function runPipeline(ctx: CliContext, recipe: string, opts: RunOpti
   const parameters = buildOverrides(pipeline, opts, (w) => ctx.out.warn(w));
   if (opts.skipPreflight) ctx.out.warn('--skip-preflight: the model and the dataset were not checked');
   else await runPreflight(ctx, pipeline, parameters, opts.json !== true);
+  await checkTrainingQuota(ctx, pipeline, parameters);
   const started = await awsCall(
     {
       action: 'sagemaker:StartPipelineExecution',
