@@ -139,6 +139,7 @@ export class ManagedMlflow extends Construct implements IMlflow {
         automaticModelRegistration,
       });
       artifactsGrant.applyBefore(server);
+      this.retain(server);
       this.arn = server.attrTrackingServerArn;
     } else {
       const app = new sagemaker.CfnMlflowApp(this, 'App', {
@@ -151,8 +152,23 @@ export class ManagedMlflow extends Construct implements IMlflow {
           : 'AutoModelRegistrationDisabled',
       });
       artifactsGrant.applyBefore(app);
+      this.retain(app);
       this.arn = app.attrArn;
     }
+  }
+
+  /**
+   * The experiment history outlives `cdk destroy` (like the model package groups and the data stack): the
+   * MLflow resource and the role it reaches the artifact store with are retained. A retained tracking server
+   * keeps its hourly charge until deleted by hand, and a redeploy with the same name needs it deleted or
+   * imported first.
+   */
+  private retain(resource: cdk.CfnResource): void {
+    resource.applyRemovalPolicy(cdk.RemovalPolicy.RETAIN);
+    this.serviceRole.applyRemovalPolicy(cdk.RemovalPolicy.RETAIN);
+    // the role's grants live in its default policy, a resource of its own.
+    const policy = this.serviceRole.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
+    if (policy instanceof cdk.CfnResource) policy.applyRemovalPolicy(cdk.RemovalPolicy.RETAIN);
   }
 
   public grantLogging(grantee: iam.IGrantable): iam.Grant {
