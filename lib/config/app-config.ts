@@ -174,6 +174,18 @@ export const appConfigSchema = z
       .default({})
       .describe('USD per instance-hour, overriding the built-in indicative prices'),
     tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+    budget: z
+      .object({
+        monthlyUsd: z.number().positive('expected a positive monthly amount in USD'),
+        alertPercents: z
+          .array(z.number().int().min(1).max(1000))
+          .min(1)
+          .default([80, 100])
+          .describe('percentages of monthlyUsd at which actual spend notifies the topic'),
+      })
+      .strict()
+      .optional()
+      .describe("this stage's monthly AWS Budget on its cost-allocation tags, alerting the notifications topic"),
     delivery: deliveryConfigSchema
       .optional()
       .describe('a delivery pipeline that deploys the stages in order (lib/config/delivery-config.ts)'),

@@ -10,6 +10,7 @@ import type { Construct } from 'constructs';
 import type { AppConfig } from '../config/app-config';
 import { ARTIFACTS_LAYOUT } from '../config/artifacts-layout';
 import { resourcePrefix } from '../config/naming';
+import { StageBudget } from '../constructs/cost/stage-budget';
 import { DeployModel, type EndpointAlarmSettings } from '../constructs/deploy/deploy-model';
 import { EndpointOperations } from '../constructs/endpoint-operations';
 import { RegisterModel } from '../constructs/register/register-model';
@@ -112,6 +113,16 @@ export class DeploymentStack extends cdk.Stack {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
     );
+    if (config.budget) {
+      new StageBudget(this, 'Budget', {
+        name: `${prefix}-monthly`,
+        monthlyUsd: config.budget.monthlyUsd,
+        alertPercents: config.budget.alertPercents,
+        tags: { project: config.namePrefix, stage: config.stage },
+        topic: this.topic,
+        topicKey,
+      });
+    }
     const email = props.notificationEmail ?? config.notificationEmail;
     if (email) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
 

@@ -11,7 +11,7 @@ import { servingSettingsFiles } from '../../lib/constructs/serving-settings';
 import { expectCfnLintClean, cfnLintTemplates } from '../support/cfn-lint';
 import { expectIamLintClean, iamLintTemplates } from '../support/iam-lint';
 import { expectNoNagFindings } from '../support/nag';
-import { type CfnTemplate, definitionOf, type RefValues } from '../support/sfn-local';
+import { type CfnTemplate, definitionOf, type RefValues, TEST_ACCOUNT } from '../support/sfn-local';
 import { snapshotOf, synthApp, type SynthesizedApp } from '../support/template';
 import {
   buildDeploymentStack,
@@ -343,6 +343,48 @@ describe('notifications and operations', () => {
     // GIVEN no email WHEN synthesized THEN no subscription
     const quiet = buildDeploymentStack({ config: { notificationEmail: undefined } });
     Template.fromJSON(quiet.template).resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  test('a configured budget watches the stage by its cost-allocation tags and alerts the topic, which admits Budgets', () => {
+    // GIVEN a budget of 500 USD a month with the default alerts
+    const budgeted = buildDeploymentStack({ config: { budget: { monthlyUsd: 500 } } });
+    const t = Template.fromJSON(budgeted.template);
+    // THEN one monthly cost budget on spend tagged with this project AND stage, alerting at 80% and 100%
+    t.resourceCountIs('AWS::Budgets::Budget', 1);
+    const alert = (threshold: number) => ({
+      Notification: {
+        NotificationType: 'ACTUAL',
+        ComparisonOperator: 'GREATER_THAN',
+        Threshold: threshold,
+        ThresholdType: 'PERCENTAGE',
+      },
+      Subscribers: [{ SubscriptionType: 'SNS', Address: { Ref: Match.stringLikeRegexp('^Notifications') } }],
+    });
+    t.hasResourceProperties('AWS::Budgets::Budget', {
+      Budget: {
+        BudgetName: `${PREFIX}-monthly`,
+        BudgetType: 'COST',
+        TimeUnit: 'MONTHLY',
+        BudgetLimit: { Amount: 500, Unit: 'USD' },
+        FilterExpression: {
+          And: [{ Tags: { Key: 'project', Values: ['gptoss'] } }, { Tags: { Key: 'stage', Values: ['dev'] } }],
+        },
+      },
+      NotificationsWithSubscribers: [alert(80), alert(100)],
+    });
+    // AND Budgets of this account may publish to the topic and use its key
+    const budgetsStatement = Match.objectLike({
+      Principal: { Service: 'budgets.amazonaws.com' },
+      Condition: { StringEquals: { 'aws:SourceAccount': TEST_ACCOUNT } },
+    });
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([budgetsStatement]) },
+    });
+    t.hasResourceProperties('AWS::KMS::Key', { KeyPolicy: { Statement: Match.arrayWith([budgetsStatement]) } });
+    // AND the template is cfn-lint clean
+    expectCfnLintClean(cfnLintTemplates({ [`${PREFIX}-deployment`]: budgeted.template }));
+    // AND without a budget in the config there is none
+    template.resourceCountIs('AWS::Budgets::Budget', 0);
   });
 
   test('failed executions alarm to the topic, and one dashboard covers endpoints and pipelines by SEARCH', () => {
