@@ -164,6 +164,10 @@ export const appConfigSchema = z
     }),
     notificationEmail: z.email('expected an email address like "ml-team@example.com"').optional(),
     defaultApprovalMode: z.enum(['manual', 'auto']).default('manual'),
+    allowAutoApproval: z
+      .boolean()
+      .optional()
+      .describe('whether recipes may register models as Approved (approval: auto); default: only in stage "dev"'),
     prices: z
       .record(
         z
@@ -190,9 +194,21 @@ export const appConfigSchema = z
       .optional()
       .describe('a delivery pipeline that deploys the stages in order (lib/config/delivery-config.ts)'),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.defaultApprovalMode !== 'auto' || autoApprovalAllowed(c), {
+    message: 'this stage does not allow auto-approval; write "manual", or set "allowAutoApproval": true for this stage',
+    path: ['defaultApprovalMode'],
+  });
 
 export type AppConfig = z.infer<typeof appConfigSchema>;
+
+/**
+ * Whether models of this stage may skip human approval (`approval: auto`): as configured, else only in the
+ * stage named "dev", so a production stage needs a person (the platform's approver role) by default.
+ */
+export function autoApprovalAllowed(config: Pick<AppConfig, 'stage' | 'allowAutoApproval'>): boolean {
+  return config.allowAutoApproval ?? config.stage === 'dev';
+}
 export type VpcConfig = z.infer<typeof vpcConfigSchema>;
 
 /** Whether the platform's private subnets reach the internet (NAT), so that jobs may read the Hugging Face Hub. */
