@@ -164,6 +164,17 @@ export const appConfigSchema = z
     }),
     notificationEmail: z.email('expected an email address like "ml-team@example.com"').optional(),
     defaultApprovalMode: z.enum(['manual', 'auto']).default('manual'),
+    approvers: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/,
+            'expected an IAM role, user or account root ARN like "arn:aws:iam::123456789012:role/ml-leads"',
+          ),
+      )
+      .default([])
+      .describe('principals that may assume the approver role; default: principals of this account allowed to'),
     allowAutoApproval: z
       .boolean()
       .optional()
@@ -206,7 +217,7 @@ export type AppConfig = z.infer<typeof appConfigSchema>;
  * Whether models of this stage may skip human approval (`approval: auto`): as configured, else only in the
  * stage named "dev", so a production stage needs a person (the platform's approver role) by default.
  */
-export function autoApprovalAllowed(config: Pick<AppConfig, 'stage' | 'allowAutoApproval'>): boolean {
+export function autoApprovalAllowed(config: { readonly stage: string; readonly allowAutoApproval?: boolean }): boolean {
   return config.allowAutoApproval ?? config.stage === 'dev';
 }
 export type VpcConfig = z.infer<typeof vpcConfigSchema>;

@@ -1,6 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { denyApproval } from '../iam/approval';
 import { PIPELINE_TRAINING_JOB_ACTIONS } from '../iam/training-perms';
 import { acknowledgeGrantPolicy, acknowledgeWildcardResources } from './compliance';
 import type { TrainingJobRole } from './training-role';
@@ -42,6 +43,7 @@ export class PipelineExecutionRole extends Construct implements iam.IGrantable {
       new iam.PolicyStatement({ actions: PIPELINE_TRAINING_JOB_ACTIONS, resources: [trainingJobs] }),
     );
     props.trainingJobRole.grantPassRole(this.role);
+    denyApproval(this.role);
     acknowledgeGrantPolicy(this.role, 'the recipe pipelines');
     acknowledgeWildcardResources(
       this.role,

@@ -126,18 +126,19 @@ export const SAGEMAKER_LIST_ACTIONS = [
 /** Describe the domain and user profiles (the Studio UI reads them on load). */
 export const STUDIO_DESCRIBE_ACTIONS = ['sagemaker:DescribeDomain', 'sagemaker:DescribeUserProfile'];
 
-/** Manage spaces and the apps in them, within the domain. */
+/** Read spaces and apps of the domain, and tag what Studio creates (Studio tags every space and app it creates). */
 export const STUDIO_SPACE_ACTIONS = [
-  'sagemaker:CreateSpace',
-  'sagemaker:UpdateSpace',
-  'sagemaker:DeleteSpace',
   'sagemaker:DescribeSpace',
-  'sagemaker:CreateApp',
-  'sagemaker:DeleteApp',
   'sagemaker:DescribeApp',
   'sagemaker:AddTags',
   'sagemaker:ListTags',
 ];
+
+/** Create, change and delete spaces: only the caller's own (conditioned on `sagemaker:OwnerUserProfileArn`). */
+export const STUDIO_SPACE_OWNER_ACTIONS = ['sagemaker:CreateSpace', 'sagemaker:UpdateSpace', 'sagemaker:DeleteSpace'];
+
+/** Start and stop apps: in the caller's own private spaces, in shared spaces, and the profile's own apps. */
+export const STUDIO_APP_ACTIONS = ['sagemaker:CreateApp', 'sagemaker:DeleteApp'];
 
 /** Listing within Studio; these support no resource-level permissions. */
 export const STUDIO_LIST_ACTIONS = ['sagemaker:ListApps', 'sagemaker:ListSpaces', 'sagemaker:ListUserProfiles'];

@@ -10,6 +10,7 @@ import type { Construct } from 'constructs';
 import type { AppConfig } from '../config/app-config';
 import { ARTIFACTS_LAYOUT } from '../config/artifacts-layout';
 import { resourcePrefix } from '../config/naming';
+import { ApproverRole } from '../constructs/approver-role';
 import { StageBudget } from '../constructs/cost/stage-budget';
 import { DeployModel, type EndpointAlarmSettings } from '../constructs/deploy/deploy-model';
 import { EndpointOperations } from '../constructs/endpoint-operations';
@@ -113,6 +114,15 @@ export class DeploymentStack extends cdk.Stack {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
     );
+    const approver = new ApproverRole(this, 'Approver', {
+      roleName: `${prefix}-approver`,
+      groupPrefix: prefix,
+      approvers: config.approvers,
+    });
+    new cdk.CfnOutput(this, 'ApproverRoleArn', {
+      value: approver.role.roleArn,
+      description: 'Assume this role to approve or reject model packages (npm run cli -- approve)',
+    });
     if (config.budget) {
       new StageBudget(this, 'Budget', {
         name: `${prefix}-monthly`,

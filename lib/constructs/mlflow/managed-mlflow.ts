@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+import { denyApproval } from '../../iam/approval';
 import {
   MLFLOW_APP_API_ACTIONS,
   MLFLOW_APP_VIEW_ACTIONS,
@@ -126,6 +127,7 @@ export class ManagedMlflow extends Construct implements IMlflow {
         'Automatic model registration (opted into in config) creates a model package group named after each MLflow registered model, a name users choose at run time.',
       );
     }
+    denyApproval(this.serviceRole);
     acknowledgeGrantPolicy(this.serviceRole, 'the MLflow artifact store prefix (and Model Registry writes)');
     if (this.kind === 'tracking-server') {
       // distinct ids per kind: CloudFormation cannot change a resource's type in place, so switching kind
