@@ -177,3 +177,18 @@ export const TRAINING_LOG_READ_ACTIONS = ['logs:GetLogEvents', 'logs:FilterLogEv
 
 /** Studio apps and spaces log to `/aws/sagemaker/studio`. */
 export const STUDIO_LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'];
+
+// ---------------------------------------------------------------------------------------------------------
+// The model registry prefix of the artifacts bucket (write-once for all but the REGISTER workflow)
+// ---------------------------------------------------------------------------------------------------------
+
+/** Every way to create, overwrite, delete or re-permission an object under the registry prefix. */
+export const REGISTRY_WRITE_ACTIONS = [
+  's3:PutObject',
+  's3:PutObjectAcl',
+  's3:PutObjectTagging',
+  's3:DeleteObject',
+  's3:DeleteObjectVersion',
+  's3:DeleteObjectTagging',
+  's3:RestoreObject',
+];

@@ -177,6 +177,7 @@ export class DeploymentStack extends cdk.Stack {
     });
     this.register = new RegisterModel(this, 'Register', {
       naming: config,
+      artifactsBucket: props.artifactsBucket,
       settings: this.servingSettings,
       topic: this.topic,
       logKey: props.key,
