@@ -7,6 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { registerRoleName, resourcePrefix } from '../../config/naming';
 import { DEFAULT_VLLM_IMAGE, servingImageUri } from '../../recipes/serving-plan';
+import { acknowledgeGrantPolicy } from '../compliance';
 import { grantWatch } from '../workflow/event-trigger';
 import { recordCaughtFailure } from '../workflow/failures';
 import { servingStageMachine } from '../workflow/serving-stage';
@@ -68,6 +69,7 @@ export class RegisterModel extends Construct {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
       description: `${prefix}: the REGISTER workflow, the only writer of the model registry prefix`,
     });
+    acknowledgeGrantPolicy(this.role, 'the REGISTER workflow (task integrations and the registry copy)');
     const notifyFailure = failureNotice(this, props.topic);
     const createPackage = modelPackagePhase(this, arns, registeredNotice(this, props.topic), notifyFailure, (then) =>
       registryCopyPhase(this, props.artifactsBucket, then, notifyFailure),
