@@ -143,13 +143,16 @@ describe('state machines', () => {
       expect(aslValidator(definition, { checkPaths: true, checkArn: true }).errors).toEqual([]);
     }
     expect(registerDefinition(empty).States['Not a recipe pipeline']).toMatchObject({ Type: 'Succeed' });
-    // AND there is nothing to deploy or read: no settings deployment, no S3 grant
+    // AND there is nothing to deploy or read: no settings deployment, no S3 grant but REGISTER's registry copy
     Template.fromJSON(empty.template).resourceCountIs('Custom::CDKBucketDeployment', 0);
     const machinePolicies = Object.entries(empty.template.Resources).filter(
-      ([id, r]) => r.Type === 'AWS::IAM::Policy' && /^(Register|Deploy)StateMachineRoleDefaultPolicy/.test(id),
+      ([id, r]) => r.Type === 'AWS::IAM::Policy' && /^(RegisterRole|DeployStateMachineRole)DefaultPolicy/.test(id),
     );
     expect(machinePolicies).toHaveLength(2);
-    expect(JSON.stringify(machinePolicies)).not.toMatch(/"s3:/);
+    const [deployPolicy] = machinePolicies.filter(([id]) => id.startsWith('Deploy'));
+    expect(JSON.stringify(deployPolicy)).not.toMatch(/"s3:/);
+    const [registerPolicy] = machinePolicies.filter(([id]) => id.startsWith('Register'));
+    expect(JSON.stringify(registerPolicy)).not.toContain('serving/');
   });
 
   test('a recipe adds neither a state nor a CloudFormation resource: the definitions differ only in the settings revision', () => {
@@ -213,7 +216,7 @@ describe('state machines', () => {
 describe('least privilege', () => {
   test("the REGISTER role reaches only this deployment's pipelines, training jobs and package groups", () => {
     // GIVEN the register role's policy WHEN read THEN every SageMaker write is scoped by name prefix
-    const statements = rolePolicyStatements('RegisterStateMachineRoleDefaultPolicy');
+    const statements = rolePolicyStatements('RegisterRoleDefaultPolicy');
     const byAction = (action: string) =>
       statements.filter((s) => asList(s.Action).some((a) => (a as string).toLowerCase() === action.toLowerCase()));
     expect(JSON.stringify(byAction('sagemaker:CreateModelPackage'))).toContain(`model-package/${PREFIX}-*/*`);
@@ -230,9 +233,29 @@ describe('least privilege', () => {
     expect(starActions.filter((a) => !/^(xray:|logs:|sagemaker:listmodelpackages$)/i.test(a as string))).toEqual([]);
   });
 
-  test('both roles read the settings objects under serving/ only, list only that prefix, and decrypt through S3 only', () => {
-    // GIVEN each role's policy WHEN read THEN the S3 and KMS statements are scoped to the settings
-    for (const role of ['RegisterStateMachineRoleDefaultPolicy', 'DeployStateMachineRoleDefaultPolicy']) {
+  test('REGISTER reads the job outputs under models/, writes only registry/, and deletes nothing', () => {
+    const statements = rolePolicyStatements('RegisterRoleDefaultPolicy');
+    const withAction = (action: string) => statements.filter((s) => asList(s.Action).includes(action));
+    expect(withAction('s3:PutObject').flatMap((s) => asList(s.Resource))).toEqual([
+      `arn:aws:s3:::${IMPORTED.bucketName}/registry/*`,
+    ]);
+    expect(
+      withAction('s3:GetObject')
+        .flatMap((s) => asList(s.Resource))
+        .sort(),
+    ).toEqual(
+      [
+        `arn:aws:s3:::${IMPORTED.bucketName}/models/*`,
+        `arn:aws:s3:::${IMPORTED.bucketName}/registry/*`,
+        `arn:aws:s3:::${IMPORTED.bucketName}/serving/*`,
+      ].sort(),
+    );
+    expect(statements.flatMap((s) => asList(s.Action)).filter((a) => /^s3:Delete/.test(a as string))).toEqual([]);
+  });
+
+  test('DEPLOY reads the settings objects under serving/ only, lists only that prefix, and decrypts through S3 only', () => {
+    // GIVEN the role's policy WHEN read THEN the S3 and KMS statements are scoped to the settings
+    for (const role of ['DeployStateMachineRoleDefaultPolicy']) {
       const statements = rolePolicyStatements(role);
       const withAction = (action: string) => statements.filter((s) => asList(s.Action).includes(action));
       expect(withAction('s3:GetObject').flatMap((s) => asList(s.Resource))).toEqual(
