@@ -1,11 +1,11 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ListPipelinesCommand } from '@aws-sdk/client-sagemaker';
+import { appendApprovalNote } from '../../lib/cli/approval';
 import { AwsClients } from '../../lib/cli/aws-clients';
 import { buildChatRequest, parseChatResponse } from '../../lib/cli/commands/chat';
 import { buildOverrides } from '../../lib/cli/commands/run';
 import { awsCall, CliError, isNotFound, isNotImplemented, translateAwsError } from '../../lib/cli/errors';
-import { appendApprovalNote } from '../../lib/cli/approval';
 import { metricsFromJson } from '../../lib/cli/model-packages';
 import { formatBytes, formatDuration, formatTable, Output, ProgressBar } from '../../lib/cli/output';
 import {
