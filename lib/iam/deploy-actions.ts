@@ -79,7 +79,7 @@ export const AUTOSCALING_SERVICE_LINKED_ROLE_ACTIONS = ['iam:CreateServiceLinked
 // The endpoint's model execution role (assumed by SageMaker hosting)
 // ---------------------------------------------------------------------------------------------------------
 
-/** Read the uncompressed model under `models/` (SageMaker downloads the prefix to /opt/ml/model). */
+/** Read the registered, uncompressed model under `registry/` (SageMaker downloads the prefix to /opt/ml/model). */
 export const S3_MODEL_READ_ACTIONS = ['s3:GetObject'];
 /** List the model prefix (conditioned on `s3:prefix`). */
 export const S3_LIST_ACTIONS = ['s3:ListBucket'];

@@ -164,7 +164,8 @@ export class DeploymentStack extends cdk.Stack {
     this.modelRole = new ServingModelRole(this, 'ModelRole', {
       naming: config,
       artifactsBucket: props.artifactsBucket,
-      modelsPrefix: ARTIFACTS_LAYOUT.models,
+      // endpoints serve registered models only: the write-once copies REGISTER makes.
+      modelsPrefix: ARTIFACTS_LAYOUT.registry,
       dataCapturePrefix: ARTIFACTS_LAYOUT.dataCapture,
       images: this.plans.map((p) => p.image),
       subnets: props.subnets,

@@ -228,7 +228,8 @@ test('happy path: register, approve, deploy: endpoint InService, smoke test pass
     Image: IMAGE,
     ModelDataSource: {
       S3DataSource: {
-        S3Uri: `${job.outputPath}/pipelines-e2e000000001-train-ffffffffff/output/model/`,
+        // the registered, write-once copy (register-workflow.test.ts checks the copy itself)
+        S3Uri: `s3://${IMPORTED.bucketName}/registry/sft-lora-20b/pipelines-e2e000000001-train-ffffffffff/model/`,
         S3DataType: 'S3Prefix',
         CompressionType: 'None',
       },

@@ -311,7 +311,7 @@ describe('least privilege', () => {
     expect(JSON.stringify(statements)).toContain(`"sagemaker:InvokeEndpoint"`);
   });
 
-  test('the model role is assumed by SageMaker, reads models/ and writes data-capture/ only, with no managed policies', () => {
+  test('the model role is assumed by SageMaker, reads registry/ (not models/) and writes data-capture/ only, with no managed policies', () => {
     // GIVEN the model execution role WHEN synthesized THEN trust and scope are as designed
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
@@ -320,7 +320,9 @@ describe('least privilege', () => {
       ManagedPolicyArns: Match.absent(),
     });
     const text = JSON.stringify(rolePolicyStatements('ModelRole'));
-    expect(text).toContain(`arn:aws:s3:::${IMPORTED.bucketName}/models/*`);
+    // endpoints serve the registered copy only; a job's mutable output is out of their reach
+    expect(text).toContain(`arn:aws:s3:::${IMPORTED.bucketName}/registry/*`);
+    expect(text).not.toContain(`arn:aws:s3:::${IMPORTED.bucketName}/models/*`);
     expect(text).toContain(`arn:aws:s3:::${IMPORTED.bucketName}/data-capture/*`);
     expect(text).toContain('repository/vllm');
     expect(text).not.toMatch(/"s3:\*"|"s3:GetObject\*"|"s3:List\*"/);
