@@ -1,4 +1,5 @@
 import { UpdateModelPackageCommand } from '@aws-sdk/client-sagemaker';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { recipeNameFromResource } from '../config/naming';
 import type { CliContext } from './context';
 import { awsCall } from './errors';
@@ -17,8 +18,36 @@ export interface ApprovalResult {
 /** SageMaker's limit on ApprovalDescription. */
 const MAX_DESCRIPTION = 1024;
 
+/** Marks a history whose oldest notes no longer fit in {@link MAX_DESCRIPTION}. */
+const TRUNCATED = '[earlier notes truncated]';
+
 /**
- * Sets a model package's approval status with a description for the audit trail, then reads the package
+ * The package's approval history: every earlier note, then one line for this decision naming the caller's
+ * ARN (STS GetCallerIdentity: the identity SageMaker's CloudTrail entry shows too). When the history no
+ * longer fits SageMaker's limit the oldest lines go first; the newest note is always kept.
+ */
+export function appendApprovalNote(previous: string | undefined, entry: string): string {
+  const newest = entry.slice(0, MAX_DESCRIPTION);
+  const lines = (previous ?? '').split('\n').filter((line) => line.trim() !== '');
+  const fits = (candidate: string[]) => [...candidate, newest].join('\n').length <= MAX_DESCRIPTION;
+  if (fits(lines)) return [...lines, newest].join('\n');
+  let kept = lines;
+  while (kept.length > 0 && !fits([TRUNCATED, ...kept])) kept = kept.slice(1);
+  return fits([TRUNCATED, ...kept]) ? [TRUNCATED, ...kept, newest].join('\n') : newest;
+}
+
+/** The caller's ARN (an assumed-role session names the role and the session, e.g. the person's SSO name). */
+async function callerArn(ctx: CliContext): Promise<string> {
+  const identity = await awsCall(
+    { action: 'sts:GetCallerIdentity', resource: 'the current credentials', endpointUrl: ctx.endpointUrl },
+    () => ctx.aws.sts.send(new GetCallerIdentityCommand({})),
+  );
+  return identity.Arn ?? 'an unknown identity';
+}
+
+/**
+ * Sets a model package's approval status, appending a note naming the caller to the package's approval
+ * history (earlier notes are kept), then reads the package
  * back so the printed status is what SageMaker holds. Approving starts the deploy stage (EventBridge →
  * Step Functions); rejecting keeps whatever endpoint is serving as it is.
  */
@@ -31,7 +60,9 @@ export async function setApproval(
   const arn = await resolvePackageArn(ctx, ref);
   const before = await describePackage(ctx, arn);
   const previous = before.ModelApprovalStatus ?? 'Unknown';
-  const description = (message ?? `${decision} by ${ctx.userName} with the gpt-oss CLI`).slice(0, MAX_DESCRIPTION);
+  const who = await callerArn(ctx);
+  const note = message ?? `with the gpt-oss CLI (local user ${ctx.userName})`;
+  const description = appendApprovalNote(before.ApprovalDescription, `${decision} by ${who}: ${note}`);
   await awsCall(
     {
       action: 'sagemaker:UpdateModelPackage',

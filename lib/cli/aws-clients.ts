@@ -2,7 +2,9 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
 
 /** How the CLI reaches AWS (or an AWS-compatible endpoint). */
 export interface AwsClientOptions {
@@ -80,6 +82,15 @@ export class AwsClients {
 
   get logs(): CloudWatchLogsClient {
     return this.get('logs', () => new CloudWatchLogsClient(this.common()));
+  }
+
+  get sts(): STSClient {
+    return this.get('sts', () => new STSClient(this.common()));
+  }
+
+  /** Tries at most twice: the quota check is advisory, and emulators do not implement it. */
+  get quotas(): ServiceQuotasClient {
+    return this.get('quotas', () => new ServiceQuotasClient({ ...this.common(), maxAttempts: 2 }));
   }
 
   /** The region the clients resolved (flag, AWS_REGION, or profile). */

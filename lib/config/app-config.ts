@@ -190,6 +190,21 @@ export const appConfigSchema = z
     }),
     notificationEmail: z.email('expected an email address like "ml-team@example.com"').optional(),
     defaultApprovalMode: z.enum(['manual', 'auto']).default('manual'),
+    approvers: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/,
+            'expected an IAM role, user or account root ARN like "arn:aws:iam::123456789012:role/ml-leads"',
+          ),
+      )
+      .default([])
+      .describe('principals that may assume the approver role; default: principals of this account allowed to'),
+    allowAutoApproval: z
+      .boolean()
+      .optional()
+      .describe('whether recipes may register models as Approved (approval: auto); default: only in stage "dev"'),
     prices: z
       .record(
         z
@@ -201,13 +216,37 @@ export const appConfigSchema = z
       .describe('USD per instance-hour, overriding the built-in indicative prices'),
     tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
     guardrails: guardrailsSchema.default(DEFAULT_GUARDRAILS),
+    budget: z
+      .object({
+        monthlyUsd: z.number().positive('expected a positive monthly amount in USD'),
+        alertPercents: z
+          .array(z.number().int().min(1).max(1000))
+          .min(1)
+          .default([80, 100])
+          .describe('percentages of monthlyUsd at which actual spend notifies the topic'),
+      })
+      .strict()
+      .optional()
+      .describe("this stage's monthly AWS Budget on its cost-allocation tags, alerting the notifications topic"),
     delivery: deliveryConfigSchema
       .optional()
       .describe('a delivery pipeline that deploys the stages in order (lib/config/delivery-config.ts)'),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.defaultApprovalMode !== 'auto' || autoApprovalAllowed(c), {
+    message: 'this stage does not allow auto-approval; write "manual", or set "allowAutoApproval": true for this stage',
+    path: ['defaultApprovalMode'],
+  });
 
 export type AppConfig = z.infer<typeof appConfigSchema>;
+
+/**
+ * Whether models of this stage may skip human approval (`approval: auto`): as configured, else only in the
+ * stage named "dev", so a production stage needs a person (the platform's approver role) by default.
+ */
+export function autoApprovalAllowed(config: { readonly stage: string; readonly allowAutoApproval?: boolean }): boolean {
+  return config.allowAutoApproval ?? config.stage === 'dev';
+}
 export type VpcConfig = z.infer<typeof vpcConfigSchema>;
 
 /** Whether the platform's private subnets reach the internet (NAT), so that jobs may read the Hugging Face Hub. */

@@ -16,6 +16,12 @@ export const ARTIFACTS_LAYOUT = {
   baseModels: BASE_MODELS_PREFIX,
   /** Model artifacts written by training jobs (uncompressed, served from the prefix). */
   models: 'models/',
+  /**
+   * Registered models: the REGISTER workflow copies a job's model here and points the model package at the
+   * copy. Write-once for everyone else: the artifacts bucket's policy denies writes here to every principal
+   * but the register workflow's role (lib/stacks/data-stack.ts).
+   */
+  registry: 'registry/',
   /** Content-hashed pipeline definitions. */
   pipelines: 'pipelines/',
   /** Training code and recipe channels. */
@@ -50,6 +56,10 @@ export const ARTIFACT_KEYS = {
   modelsRoot: ARTIFACTS_LAYOUT.models,
   /** One recipe's model output root; SageMaker adds `<job-name>/output/model/`. */
   models: (recipe: string): string => `${ARTIFACTS_LAYOUT.models}${recipe}/`,
+  /** Registered models. */
+  registryRoot: ARTIFACTS_LAYOUT.registry,
+  /** One registered model: its files under `model/`, the checksum manifest beside it. */
+  registered: (recipe: string, trainingJob: string): string => `${ARTIFACTS_LAYOUT.registry}${recipe}/${trainingJob}/`,
   /** Checkpoints. */
   checkpointsRoot: ARTIFACTS_LAYOUT.checkpoints,
   /** One recipe's checkpoint root; each execution gets `<execution-id>/` below it. */

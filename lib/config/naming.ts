@@ -43,6 +43,14 @@ export function stateMachineName(ctx: NamingContext, part: 'register' | 'deploy'
   return `${resourcePrefix(ctx)}-${part}`;
 }
 
+/**
+ * The REGISTER workflow's role name: fixed, so the data stack's bucket policy can name it before the
+ * deployment stack exists (the only writer of the model registry prefix).
+ */
+export function registerRoleName(ctx: NamingContext): string {
+  return `${resourcePrefix(ctx)}-register-workflow`;
+}
+
 /** The recipe name a pipeline/group/endpoint name belongs to, or undefined if it is not one of ours. */
 export function recipeNameFromResource(ctx: NamingContext, resourceName: string): string | undefined {
   const prefix = `${resourcePrefix(ctx)}-`;

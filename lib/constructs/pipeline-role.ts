@@ -1,6 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { denyApproval } from '../iam/approval';
 import { CREATE_TRAINING_JOB_ACTION, PIPELINE_TRAINING_JOB_ACTIONS } from '../iam/training-perms';
 import { hasLocalInstanceStorage, INSTANCE_CATALOG, isGpuTrainingInstance } from '../recipes/instance-catalog';
 import { acknowledgeGrantPolicy, acknowledgeWildcardResources } from './compliance';
@@ -116,6 +117,7 @@ export class PipelineExecutionRole extends Construct implements iam.IGrantable {
       this.role.addToPrincipalPolicy(statement);
     }
     props.trainingJobRole.grantPassRole(this.role);
+    denyApproval(this.role);
     acknowledgeGrantPolicy(this.role, 'the recipe pipelines');
     acknowledgeWildcardResources(
       this.role,

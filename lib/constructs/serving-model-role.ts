@@ -24,7 +24,7 @@ export interface ServingModelRoleProps {
   readonly naming: NamingContext;
   /** Holds the models (read) and the data capture (write). */
   readonly artifactsBucket: s3.IBucket;
-  /** Key prefix of the uncompressed models training jobs write, e.g. `models/`. */
+  /** Key prefix of the uncompressed models the endpoints serve, e.g. `registry/`. */
   readonly modelsPrefix: string;
   /** Key prefix of endpoint data capture, e.g. `data-capture/`. */
   readonly dataCapturePrefix: string;
@@ -151,7 +151,7 @@ export class ServingModelRole extends Construct {
     acknowledgeWildcardResources(
       this.role,
       [models, capture, eni, ...logResources],
-      'Object keys under the models/ and data-capture/ prefixes are generated per training job and endpoint; endpoint log groups and streams are created by SageMaker per endpoint (all named with this deployment prefix); ENIs are created by SageMaker in the listed subnets and security group.',
+      'Object keys under the served-models and data-capture/ prefixes are generated per training job and endpoint; endpoint log groups and streams are created by SageMaker per endpoint (all named with this deployment prefix); ENIs are created by SageMaker in the listed subnets and security group.',
     );
   }
 }

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { denyApproval } from '../iam/approval';
 import {
   KMS_CREATE_GRANT_ACTIONS,
   TRAINING_KMS_ACTIONS,
@@ -101,6 +102,7 @@ export class TrainingJobRole extends Construct implements iam.IGrantable {
     });
     this.roleArn = this.role.roleArn;
     this.grantPrincipal = this.role;
+    denyApproval(this.role);
     const allow = (actions: readonly string[], resources: readonly string[], conditions?: Record<string, unknown>) =>
       this.role.addToPrincipalPolicy(
         new iam.PolicyStatement({ actions: [...actions], resources: [...resources], conditions }),

@@ -65,6 +65,13 @@ export const AUTOSCALING_ALARM_ACTIONS = [
   'cloudwatch:DeleteAlarms',
 ];
 
+/**
+ * A blue/green update with AutoRollbackConfiguration: SageMaker reads the state of the named alarms with the
+ * caller's permissions while it bakes the new fleet, so the deploy role needs them on its rollback alarms.
+ * @see https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html
+ */
+export const ROLLBACK_ALARM_READ_ACTIONS = ['cloudwatch:DescribeAlarms'];
+
 /** The first scalable SageMaker variant of an account creates Application Auto Scaling's service-linked role. */
 export const AUTOSCALING_SERVICE_LINKED_ROLE_ACTIONS = ['iam:CreateServiceLinkedRole'];
 
@@ -72,7 +79,7 @@ export const AUTOSCALING_SERVICE_LINKED_ROLE_ACTIONS = ['iam:CreateServiceLinked
 // The endpoint's model execution role (assumed by SageMaker hosting)
 // ---------------------------------------------------------------------------------------------------------
 
-/** Read the uncompressed model under `models/` (SageMaker downloads the prefix to /opt/ml/model). */
+/** Read the registered, uncompressed model under `registry/` (SageMaker downloads the prefix to /opt/ml/model). */
 export const S3_MODEL_READ_ACTIONS = ['s3:GetObject'];
 /** List the model prefix (conditioned on `s3:prefix`). */
 export const S3_LIST_ACTIONS = ['s3:ListBucket'];

@@ -126,18 +126,19 @@ export const SAGEMAKER_LIST_ACTIONS = [
 /** Describe the domain and user profiles (the Studio UI reads them on load). */
 export const STUDIO_DESCRIBE_ACTIONS = ['sagemaker:DescribeDomain', 'sagemaker:DescribeUserProfile'];
 
-/** Manage spaces and the apps in them, within the domain. */
+/** Read spaces and apps of the domain, and tag what Studio creates (Studio tags every space and app it creates). */
 export const STUDIO_SPACE_ACTIONS = [
-  'sagemaker:CreateSpace',
-  'sagemaker:UpdateSpace',
-  'sagemaker:DeleteSpace',
   'sagemaker:DescribeSpace',
-  'sagemaker:CreateApp',
-  'sagemaker:DeleteApp',
   'sagemaker:DescribeApp',
   'sagemaker:AddTags',
   'sagemaker:ListTags',
 ];
+
+/** Create, change and delete spaces: only the caller's own (conditioned on `sagemaker:OwnerUserProfileArn`). */
+export const STUDIO_SPACE_OWNER_ACTIONS = ['sagemaker:CreateSpace', 'sagemaker:UpdateSpace', 'sagemaker:DeleteSpace'];
+
+/** Start and stop apps: in the caller's own private spaces, in shared spaces, and the profile's own apps. */
+export const STUDIO_APP_ACTIONS = ['sagemaker:CreateApp', 'sagemaker:DeleteApp'];
 
 /** Listing within Studio; these support no resource-level permissions. */
 export const STUDIO_LIST_ACTIONS = ['sagemaker:ListApps', 'sagemaker:ListSpaces', 'sagemaker:ListUserProfiles'];
@@ -176,3 +177,18 @@ export const TRAINING_LOG_READ_ACTIONS = ['logs:GetLogEvents', 'logs:FilterLogEv
 
 /** Studio apps and spaces log to `/aws/sagemaker/studio`. */
 export const STUDIO_LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'];
+
+// ---------------------------------------------------------------------------------------------------------
+// The model registry prefix of the artifacts bucket (write-once for all but the REGISTER workflow)
+// ---------------------------------------------------------------------------------------------------------
+
+/** Every way to create, overwrite, delete or re-permission an object under the registry prefix. */
+export const REGISTRY_WRITE_ACTIONS = [
+  's3:PutObject',
+  's3:PutObjectAcl',
+  's3:PutObjectTagging',
+  's3:DeleteObject',
+  's3:DeleteObjectVersion',
+  's3:DeleteObjectTagging',
+  's3:RestoreObject',
+];

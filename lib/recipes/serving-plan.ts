@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
-import type { AppConfig } from '../config/app-config';
+import { type AppConfig, autoApprovalAllowed } from '../config/app-config';
+import { ConfigError } from '../config/errors';
 import { endpointName, modelPackageGroupName, pipelineName, SAGEMAKER_NAME_MAX_LENGTH } from '../config/naming';
 import { instancePrice, type PriceQuote } from './instance-catalog';
 import type { AnalyzedRecipe } from './recipe-analysis';
@@ -97,6 +98,13 @@ export function planServing(recipe: AnalyzedRecipe, config: AppConfig): ServingP
   const endpoint = endpointName(config, recipe.name);
   const base = endpoint.slice(0, RESOURCE_BASE_MAX_LENGTH - settingsHash.length - 1).replace(/-+$/, '');
   const approval = recipe.document.platform.approval ?? config.defaultApprovalMode;
+  if (recipe.document.platform.approval === 'auto' && !autoApprovalAllowed(config)) {
+    throw new ConfigError(recipe.file, [
+      `platform.approval: found "auto" in recipe "${recipe.name}", but stage "${config.stage}" does not allow ` +
+        'auto-approval; remove the line (a person approves with the approver role), or set ' +
+        `"allowAutoApproval": true in the config of stage "${config.stage}"`,
+    ]);
+  }
 
   return {
     recipe: recipe.name,

@@ -5,10 +5,11 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../config/app-config';
 import { ARTIFACTS_LAYOUT } from '../config/artifacts-layout';
-import { resourcePrefix } from '../config/naming';
+import { registerRoleName, resourcePrefix } from '../config/naming';
 import { grantObjectsRead, grantObjectsReadWrite } from '../constructs/data/bucket-grants';
 import { SecureBucket } from '../constructs/data/secure-bucket';
 import { allowCloudWatchLogs } from '../constructs/logs-key-policy';
+import { REGISTRY_WRITE_ACTIONS } from '../iam/perms';
 
 export interface DataStackProps extends cdk.StackProps {
   readonly config: AppConfig;
@@ -112,6 +113,8 @@ export class DataStack extends cdk.Stack {
       ],
     });
 
+    this.protectRegistry(registerRoleName(props.config));
+
     for (const bucket of [logsBucket, this.datasetsBucket, this.artifactsBucket]) {
       cdk.Validations.of(bucket).acknowledge(
         {
@@ -131,6 +134,34 @@ export class DataStack extends cdk.Stack {
         },
       );
     }
+  }
+
+  /**
+   * The model registry prefix is write-once for everyone but the REGISTER workflow: writes and deletes
+   * there are denied to every other principal (training, Studio and pipeline roles included). The account
+   * root stays exempt as the break-glass identity, and the bucket policy itself stays manageable, so
+   * CloudFormation and administrators are never locked out of the bucket. The role is named, not
+   * referenced, so this stack does not depend on the deployment stack (lib/config/naming.ts).
+   */
+  private protectRegistry(registerRole: string): void {
+    const registry = this.artifactsBucket.arnForObjects(`${ARTIFACTS_LAYOUT.registry}*`);
+    this.artifactsBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'RegistryWritesOnlyByRegisterWorkflow',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: REGISTRY_WRITE_ACTIONS,
+        resources: [registry],
+        conditions: {
+          ArnNotEquals: {
+            'aws:PrincipalArn': [
+              this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: registerRole }),
+              this.formatArn({ service: 'iam', region: '', resource: 'root' }),
+            ],
+          },
+        },
+      }),
+    );
   }
 
   /** Read access to (a prefix of) the datasets bucket: objects and listing, decrypting through S3. */

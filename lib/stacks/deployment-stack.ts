@@ -10,6 +10,8 @@ import type { Construct } from 'constructs';
 import type { AppConfig } from '../config/app-config';
 import { ARTIFACTS_LAYOUT } from '../config/artifacts-layout';
 import { resourcePrefix } from '../config/naming';
+import { ApproverRole } from '../constructs/approver-role';
+import { StageBudget } from '../constructs/cost/stage-budget';
 import { DeployModel, type EndpointAlarmSettings } from '../constructs/deploy/deploy-model';
 import { EndpointOperations } from '../constructs/endpoint-operations';
 import { RegisterModel } from '../constructs/register/register-model';
@@ -112,6 +114,25 @@ export class DeploymentStack extends cdk.Stack {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
     );
+    const approver = new ApproverRole(this, 'Approver', {
+      roleName: `${prefix}-approver`,
+      groupPrefix: prefix,
+      approvers: config.approvers,
+    });
+    new cdk.CfnOutput(this, 'ApproverRoleArn', {
+      value: approver.role.roleArn,
+      description: 'Assume this role to approve or reject model packages (npm run cli -- approve)',
+    });
+    if (config.budget) {
+      new StageBudget(this, 'Budget', {
+        name: `${prefix}-monthly`,
+        monthlyUsd: config.budget.monthlyUsd,
+        alertPercents: config.budget.alertPercents,
+        tags: { project: config.namePrefix, stage: config.stage },
+        topic: this.topic,
+        topicKey,
+      });
+    }
     const email = props.notificationEmail ?? config.notificationEmail;
     if (email) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
 
@@ -143,7 +164,8 @@ export class DeploymentStack extends cdk.Stack {
     this.modelRole = new ServingModelRole(this, 'ModelRole', {
       naming: config,
       artifactsBucket: props.artifactsBucket,
-      modelsPrefix: ARTIFACTS_LAYOUT.models,
+      // endpoints serve registered models only: the write-once copies REGISTER makes.
+      modelsPrefix: ARTIFACTS_LAYOUT.registry,
       dataCapturePrefix: ARTIFACTS_LAYOUT.dataCapture,
       images: this.plans.map((p) => p.image),
       subnets: props.subnets,
@@ -156,6 +178,7 @@ export class DeploymentStack extends cdk.Stack {
     });
     this.register = new RegisterModel(this, 'Register', {
       naming: config,
+      artifactsBucket: props.artifactsBucket,
       settings: this.servingSettings,
       topic: this.topic,
       logKey: props.key,

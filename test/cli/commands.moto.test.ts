@@ -728,9 +728,30 @@ describe('models, approve, reject', () => {
     // THEN SageMaker holds the new status and the description
     const pkg = await c.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
     expect(pkg.ModelApprovalStatus).toBe('Approved');
-    expect(pkg.ApprovalDescription).toBe('eval loss below 1.3; spot-checked French');
+    // (moto's STS answers GetCallerIdentity with its default user)
+    expect(pkg.ApprovalDescription).toBe(
+      'Approved by arn:aws:sts::123456789012:user/moto: eval loss below 1.3; spot-checked French',
+    );
     expect(result).toMatchObject({ previous: 'PendingManualApproval', status: 'Approved' });
     expect(env.stdoutText).toContain('gptoss-test-demo-lora/1: PendingManualApproval -> Approved');
+    ctx.close();
+  });
+
+  test('keeps the earlier notes: a rejection after an approval appends, naming who decided each time', async () => {
+    // GIVEN an approved package with a note
+    const arn = await registerPackage(c, { eval_loss: '1.2' });
+    const { ctx } = context();
+    await setApproval(ctx, 'demo-lora/1', 'Approved', 'looked fine');
+    // WHEN it is rejected later
+    await setApproval(ctx, 'demo-lora/1', 'Rejected', 'answers in the wrong language');
+    // THEN both notes are there, oldest first
+    const pkg = await c.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
+    expect(pkg.ApprovalDescription).toBe(
+      [
+        'Approved by arn:aws:sts::123456789012:user/moto: looked fine',
+        'Rejected by arn:aws:sts::123456789012:user/moto: answers in the wrong language',
+      ].join('\n'),
+    );
     ctx.close();
   });
 
@@ -743,7 +764,9 @@ describe('models, approve, reject', () => {
     expect(env.exitCode).toBe(0);
     const pkg = await c.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
     expect(pkg.ModelApprovalStatus).toBe('Rejected');
-    expect(pkg.ApprovalDescription).toBe('Rejected by tester with the gpt-oss CLI');
+    expect(pkg.ApprovalDescription).toBe(
+      'Rejected by arn:aws:sts::123456789012:user/moto: with the gpt-oss CLI (local user tester)',
+    );
   });
 
   test('fails on an unknown version or recipe, listing what exists', async () => {

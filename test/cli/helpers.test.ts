@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ListPipelinesCommand } from '@aws-sdk/client-sagemaker';
+import { appendApprovalNote } from '../../lib/cli/approval';
 import { AwsClients } from '../../lib/cli/aws-clients';
 import { parsePositiveNumber } from '../../lib/cli/command';
 import { buildChatRequest, parseChatResponse } from '../../lib/cli/commands/chat';
@@ -349,5 +350,25 @@ describe('output and small helpers', () => {
       eval_loss: 1.2,
       'regression_metrics.mse': 0.5,
     });
+  });
+});
+
+describe('appendApprovalNote', () => {
+  test('appends to the earlier notes', () => {
+    expect(appendApprovalNote(undefined, 'Approved by arn:x: ok')).toBe('Approved by arn:x: ok');
+    expect(appendApprovalNote('Rejected by arn:y: no\n', 'Approved by arn:x: ok')).toBe(
+      'Rejected by arn:y: no\nApproved by arn:x: ok',
+    );
+  });
+
+  test("drops the oldest notes first when the history exceeds SageMaker's 1024 characters", () => {
+    const old = Array.from({ length: 30 }, (_, i) => `note ${String(i).padStart(2, '0')} ${'x'.repeat(40)}`);
+    const result = appendApprovalNote(old.join('\n'), 'Approved by arn:x: newest');
+    expect(result.length).toBeLessThanOrEqual(1024);
+    const lines = result.split('\n');
+    expect(lines[0]).toBe('[earlier notes truncated]');
+    expect(lines.at(-1)).toBe('Approved by arn:x: newest');
+    expect(lines.at(-2)).toBe(old.at(-1));
+    expect(lines).not.toContain(old[0]);
   });
 });

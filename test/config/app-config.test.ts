@@ -54,6 +54,16 @@ describe('app config', () => {
     expect(error.message).toMatch(/vpc\.natGateways: .*at most one per AZ/);
   });
 
+  test('defaultApprovalMode auto is refused in a stage that does not allow auto-approval (any but dev by default)', () => {
+    const error = configErrorOf(() => loadAppConfig({ gptOss: { stage: 'prod', defaultApprovalMode: 'auto' } }));
+    expect(error.message).toMatch(/defaultApprovalMode: found "auto"; this stage does not allow auto-approval/);
+    expect(loadAppConfig({ gptOss: { stage: 'dev', defaultApprovalMode: 'auto' } }).defaultApprovalMode).toBe('auto');
+    expect(
+      loadAppConfig({ gptOss: { stage: 'prod', defaultApprovalMode: 'auto', allowAutoApproval: true } })
+        .defaultApprovalMode,
+    ).toBe('auto');
+  });
+
   test('fails with the key and value of a bad VPC id', () => {
     const error = configErrorOf(() =>
       loadAppConfig({

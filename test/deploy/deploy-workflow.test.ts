@@ -228,7 +228,8 @@ test('happy path: register, approve, deploy: endpoint InService, smoke test pass
     Image: IMAGE,
     ModelDataSource: {
       S3DataSource: {
-        S3Uri: `${job.outputPath}/pipelines-e2e000000001-train-ffffffffff/output/model/`,
+        // the registered, write-once copy (register-workflow.test.ts checks the copy itself)
+        S3Uri: `s3://${IMPORTED.bucketName}/registry/sft-lora-20b/pipelines-e2e000000001-train-ffffffffff/model/`,
         S3DataType: 'S3Prefix',
         CompressionType: 'None',
       },
@@ -481,6 +482,35 @@ test('fails after the bounded wait when the endpoint never leaves Creating, and 
   const [notice] = await inbox.read();
   expect(notice.message).toContain('still Creating after 120 polls');
   expect(notice.message).toContain('nothing was cleaned up');
+});
+
+test('an update that times out gets its suspended autoscaling back and deletes nothing', async () => {
+  // GIVEN version 1 serving with autoscaling, and version 2 approved
+  const { inbox } = await servingVersion1();
+  expect(await scalableTargets()).toHaveLength(1);
+  const v2 = await createPackage();
+
+  // WHEN SageMaker accepts the update (emulated, see header) but the endpoint stays Updating (fault injection)
+  let polls = 0;
+  const result = await runDeploy(v2, 2, {
+    'sagemaker:updateEndpoint': () => ({
+      EndpointArn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint/${ENDPOINT}`,
+    }),
+    'sagemaker:describeEndpoint': async (_params, next) => {
+      const real = (await next()) as Record<string, unknown>;
+      polls += 1;
+      // the first describe is the current-endpoint check before the update.
+      return polls === 1 ? real : { ...real, EndpointStatus: 'Updating' };
+    },
+  });
+
+  // THEN the execution fails with Timeout, deletes nothing, and the scalable target is registered again
+  expectFailedWith(result, 'Timeout');
+  expect(result.calls.map((c) => c.action).filter((a) => a.startsWith('delete'))).toEqual([]);
+  expect(result.calls.map((c) => c.state)).toContain('Restore autoscaling after timeout: target');
+  expect(await scalableTargets()).toHaveLength(1);
+  const [notice] = (await inbox?.read()) ?? [];
+  expect(notice.message).toContain('Timeout');
 });
 
 test('fails without touching a busy endpoint (another deployment in progress)', async () => {

@@ -11,7 +11,7 @@ import { servingSettingsFiles } from '../../lib/constructs/serving-settings';
 import { expectCfnLintClean, cfnLintTemplates } from '../support/cfn-lint';
 import { expectIamLintClean, iamLintTemplates } from '../support/iam-lint';
 import { expectNoNagFindings } from '../support/nag';
-import { type CfnTemplate, definitionOf, type RefValues } from '../support/sfn-local';
+import { type CfnTemplate, definitionOf, type RefValues, TEST_ACCOUNT } from '../support/sfn-local';
 import { snapshotOf, synthApp, type SynthesizedApp } from '../support/template';
 import {
   buildDeploymentStack,
@@ -143,13 +143,16 @@ describe('state machines', () => {
       expect(aslValidator(definition, { checkPaths: true, checkArn: true }).errors).toEqual([]);
     }
     expect(registerDefinition(empty).States['Not a recipe pipeline']).toMatchObject({ Type: 'Succeed' });
-    // AND there is nothing to deploy or read: no settings deployment, no S3 grant
+    // AND there is nothing to deploy or read: no settings deployment, no S3 grant but REGISTER's registry copy
     Template.fromJSON(empty.template).resourceCountIs('Custom::CDKBucketDeployment', 0);
     const machinePolicies = Object.entries(empty.template.Resources).filter(
-      ([id, r]) => r.Type === 'AWS::IAM::Policy' && /^(Register|Deploy)StateMachineRoleDefaultPolicy/.test(id),
+      ([id, r]) => r.Type === 'AWS::IAM::Policy' && /^(RegisterRole|DeployStateMachineRole)DefaultPolicy/.test(id),
     );
     expect(machinePolicies).toHaveLength(2);
-    expect(JSON.stringify(machinePolicies)).not.toMatch(/"s3:/);
+    const [deployPolicy] = machinePolicies.filter(([id]) => id.startsWith('Deploy'));
+    expect(JSON.stringify(deployPolicy)).not.toMatch(/"s3:/);
+    const [registerPolicy] = machinePolicies.filter(([id]) => id.startsWith('Register'));
+    expect(JSON.stringify(registerPolicy)).not.toContain('serving/');
   });
 
   test('a recipe adds neither a state nor a CloudFormation resource: the definitions differ only in the settings revision', () => {
@@ -213,7 +216,7 @@ describe('state machines', () => {
 describe('least privilege', () => {
   test("the REGISTER role reaches only this deployment's pipelines, training jobs and package groups", () => {
     // GIVEN the register role's policy WHEN read THEN every SageMaker write is scoped by name prefix
-    const statements = rolePolicyStatements('RegisterStateMachineRoleDefaultPolicy');
+    const statements = rolePolicyStatements('RegisterRoleDefaultPolicy');
     const byAction = (action: string) =>
       statements.filter((s) => asList(s.Action).some((a) => (a as string).toLowerCase() === action.toLowerCase()));
     expect(JSON.stringify(byAction('sagemaker:CreateModelPackage'))).toContain(`model-package/${PREFIX}-*/*`);
@@ -230,9 +233,29 @@ describe('least privilege', () => {
     expect(starActions.filter((a) => !/^(xray:|logs:|sagemaker:listmodelpackages$)/i.test(a as string))).toEqual([]);
   });
 
-  test('both roles read the settings objects under serving/ only, list only that prefix, and decrypt through S3 only', () => {
-    // GIVEN each role's policy WHEN read THEN the S3 and KMS statements are scoped to the settings
-    for (const role of ['RegisterStateMachineRoleDefaultPolicy', 'DeployStateMachineRoleDefaultPolicy']) {
+  test('REGISTER reads the job outputs under models/, writes only registry/, and deletes nothing', () => {
+    const statements = rolePolicyStatements('RegisterRoleDefaultPolicy');
+    const withAction = (action: string) => statements.filter((s) => asList(s.Action).includes(action));
+    expect(withAction('s3:PutObject').flatMap((s) => asList(s.Resource))).toEqual([
+      `arn:aws:s3:::${IMPORTED.bucketName}/registry/*`,
+    ]);
+    expect(
+      withAction('s3:GetObject')
+        .flatMap((s) => asList(s.Resource))
+        .sort(),
+    ).toEqual(
+      [
+        `arn:aws:s3:::${IMPORTED.bucketName}/models/*`,
+        `arn:aws:s3:::${IMPORTED.bucketName}/registry/*`,
+        `arn:aws:s3:::${IMPORTED.bucketName}/serving/*`,
+      ].sort(),
+    );
+    expect(statements.flatMap((s) => asList(s.Action)).filter((a) => /^s3:Delete/.test(a as string))).toEqual([]);
+  });
+
+  test('DEPLOY reads the settings objects under serving/ only, lists only that prefix, and decrypts through S3 only', () => {
+    // GIVEN the role's policy WHEN read THEN the S3 and KMS statements are scoped to the settings
+    for (const role of ['DeployStateMachineRoleDefaultPolicy']) {
       const statements = rolePolicyStatements(role);
       const withAction = (action: string) => statements.filter((s) => asList(s.Action).includes(action));
       expect(withAction('s3:GetObject').flatMap((s) => asList(s.Resource))).toEqual(
@@ -288,7 +311,7 @@ describe('least privilege', () => {
     expect(JSON.stringify(statements)).toContain(`"sagemaker:InvokeEndpoint"`);
   });
 
-  test('the model role is assumed by SageMaker, reads models/ and writes data-capture/ only, with no managed policies', () => {
+  test('the model role is assumed by SageMaker, reads registry/ (not models/) and writes data-capture/ only, with no managed policies', () => {
     // GIVEN the model execution role WHEN synthesized THEN trust and scope are as designed
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
@@ -297,7 +320,9 @@ describe('least privilege', () => {
       ManagedPolicyArns: Match.absent(),
     });
     const text = JSON.stringify(rolePolicyStatements('ModelRole'));
-    expect(text).toContain(`arn:aws:s3:::${IMPORTED.bucketName}/models/*`);
+    // endpoints serve the registered copy only; a job's mutable output is out of their reach
+    expect(text).toContain(`arn:aws:s3:::${IMPORTED.bucketName}/registry/*`);
+    expect(text).not.toContain(`arn:aws:s3:::${IMPORTED.bucketName}/models/*`);
     expect(text).toContain(`arn:aws:s3:::${IMPORTED.bucketName}/data-capture/*`);
     expect(text).toContain('repository/vllm');
     expect(text).not.toMatch(/"s3:\*"|"s3:GetObject\*"|"s3:List\*"/);
@@ -343,6 +368,48 @@ describe('notifications and operations', () => {
     // GIVEN no email WHEN synthesized THEN no subscription
     const quiet = buildDeploymentStack({ config: { notificationEmail: undefined } });
     Template.fromJSON(quiet.template).resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  test('a configured budget watches the stage by its cost-allocation tags and alerts the topic, which admits Budgets', () => {
+    // GIVEN a budget of 500 USD a month with the default alerts
+    const budgeted = buildDeploymentStack({ config: { budget: { monthlyUsd: 500 } } });
+    const t = Template.fromJSON(budgeted.template);
+    // THEN one monthly cost budget on spend tagged with this project AND stage, alerting at 80% and 100%
+    t.resourceCountIs('AWS::Budgets::Budget', 1);
+    const alert = (threshold: number) => ({
+      Notification: {
+        NotificationType: 'ACTUAL',
+        ComparisonOperator: 'GREATER_THAN',
+        Threshold: threshold,
+        ThresholdType: 'PERCENTAGE',
+      },
+      Subscribers: [{ SubscriptionType: 'SNS', Address: { Ref: Match.stringLikeRegexp('^Notifications') } }],
+    });
+    t.hasResourceProperties('AWS::Budgets::Budget', {
+      Budget: {
+        BudgetName: `${PREFIX}-monthly`,
+        BudgetType: 'COST',
+        TimeUnit: 'MONTHLY',
+        BudgetLimit: { Amount: 500, Unit: 'USD' },
+        FilterExpression: {
+          And: [{ Tags: { Key: 'project', Values: ['gptoss'] } }, { Tags: { Key: 'stage', Values: ['dev'] } }],
+        },
+      },
+      NotificationsWithSubscribers: [alert(80), alert(100)],
+    });
+    // AND Budgets of this account may publish to the topic and use its key
+    const budgetsStatement = Match.objectLike({
+      Principal: { Service: 'budgets.amazonaws.com' },
+      Condition: { StringEquals: { 'aws:SourceAccount': TEST_ACCOUNT } },
+    });
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([budgetsStatement]) },
+    });
+    t.hasResourceProperties('AWS::KMS::Key', { KeyPolicy: { Statement: Match.arrayWith([budgetsStatement]) } });
+    // AND the template is cfn-lint clean
+    expectCfnLintClean(cfnLintTemplates({ [`${PREFIX}-deployment`]: budgeted.template }));
+    // AND without a budget in the config there is none
+    template.resourceCountIs('AWS::Budgets::Budget', 0);
   });
 
   test('failed executions alarm to the topic, and one dashboard covers endpoints and pipelines by SEARCH', () => {

@@ -1,6 +1,8 @@
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeModelPackageCommand, ListModelPackagesCommand } from '@aws-sdk/client-sagemaker';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { formatInvalid, validateRequests } from '../support/botocore-shapes';
@@ -22,6 +24,7 @@ import {
   type DeploymentFixture,
   FIXTURES_DIR,
   IMPORTED,
+  MODEL_FILES,
   pipelineSucceededEvent,
   registerDefinition,
   sageMakerClient,
@@ -114,6 +117,18 @@ async function register(
   return result;
 }
 
+function sha256Base64(text: string): string {
+  return crypto.createHash('sha256').update(text).digest('base64');
+}
+
+async function readObject(key: string): Promise<string> {
+  const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true });
+  const object = await s3.send(new GetObjectCommand({ Bucket: IMPORTED.bucketName, Key: key }));
+  const text = (await object.Body?.transformToString()) ?? '';
+  s3.destroy();
+  return text;
+}
+
 async function packagesIn(group: string) {
   const sm = sageMakerClient(moto.endpoint);
   const list = await sm.send(new ListModelPackagesCommand({ ModelPackageGroupName: group }));
@@ -141,7 +156,10 @@ test('happy path: creates a pending model package with the vLLM container, uncom
   const [pkg, ...others] = await packagesIn(GROUP);
   expect(others).toHaveLength(0);
   expect(pkg.ModelApprovalStatus).toBe('PendingManualApproval');
-  const modelPrefix = `${job.outputPath}/pipelines-8a7n3i3x7c1d-train-nbyeqydtum/output/model/`;
+  const jobPrefix = `${job.outputPath}/pipelines-8a7n3i3x7c1d-train-nbyeqydtum/output/model/`;
+  const registered = `registry/sft-lora-20b/pipelines-8a7n3i3x7c1d-train-nbyeqydtum/`;
+  // the package points at the write-once registry copy, not at the job's output
+  const modelPrefix = `s3://${IMPORTED.bucketName}/${registered}model/`;
   expect(pkg.InferenceSpecification?.Containers?.[0]).toMatchObject({
     Image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/vllm:0.14.0-gpu-py312-cu129-ubuntu22.04-sagemaker',
     ModelDataSource: { S3DataSource: { S3Uri: modelPrefix, S3DataType: 'S3Prefix', CompressionType: 'None' } },
@@ -164,7 +182,24 @@ test('happy path: creates a pending model package with the vLLM container, uncom
     mlflow_run_name: 'pipelines-8a7n3i3x7c1d-train-nbyeqydtum',
     training_job: 'pipelines-8a7n3i3x7c1d-train-nbyeqydtum',
     pipeline_execution_arn: `arn:aws:sagemaker:us-east-1:123456789012:pipeline/${PIPELINE}/execution/8a7n3i3x7c1d`,
+    model_source: jobPrefix,
+    model_files_sha256: `s3://${IMPORTED.bucketName}/${registered}model-files.sha256.json`,
+    model_manifest_sha256: sha256Base64(await readObject(`${registered}model-files.sha256.json`)),
   });
+  // AND every model file was copied, byte for byte, with the SHA-256 S3 computed for the copy in the manifest
+  const manifest = JSON.parse(await readObject(`${registered}model-files.sha256.json`)) as {
+    file: string;
+    size: number;
+    sha256: string;
+  }[];
+  expect(manifest.sort((a, b) => a.file.localeCompare(b.file))).toEqual(
+    Object.entries(MODEL_FILES)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([file, body]) => ({ file, size: Buffer.byteLength(body), sha256: sha256Base64(body) })),
+  );
+  for (const [file, body] of Object.entries(MODEL_FILES)) {
+    expect(await readObject(`${registered}model/${file}`)).toBe(body);
+  }
   expect(pkg.MetadataProperties).toEqual({
     GeneratedBy: `arn:aws:sagemaker:us-east-1:123456789012:pipeline/${PIPELINE}/execution/8a7n3i3x7c1d`,
     CommitId: '0123456789abcdef0123456789abcdef01234567',
@@ -241,6 +276,9 @@ test('moto as is: without job environment or eval metrics the package records de
   expectStatus(result, 'SUCCEEDED');
   const [pkg] = await packagesIn(GROUP);
   expect(pkg.InferenceSpecification?.Containers?.[0].ModelDataSource?.S3DataSource?.S3Uri).toBe(
+    `s3://${IMPORTED.bucketName}/registry/sft-lora-20b/pipelines-plainmoto0001-train-bbbbbbbbbb/model/`,
+  );
+  expect(pkg.CustomerMetadataProperties?.model_source).toBe(
     `s3://${IMPORTED.bucketName}/models/sft-lora-20b/pipelines-plainmoto0001-train-bbbbbbbbbb/output/model/`,
   );
   expect(pkg.CustomerMetadataProperties).toMatchObject({
@@ -267,9 +305,12 @@ test('auto approval: a recipe with platform.approval auto registers its package 
   expectStatus(result, 'SUCCEEDED');
   const [pkg] = await packagesIn(AUTO_GROUP);
   expect(pkg.ModelApprovalStatus).toBe('Approved');
-  // an output path with a trailing slash gives no double slash
-  expect(pkg.InferenceSpecification?.Containers?.[0].ModelDataSource?.S3DataSource?.S3Uri).toBe(
+  // an output path with a trailing slash gives no double slash (the job's prefix matched the layout)
+  expect(pkg.CustomerMetadataProperties?.model_source).toBe(
     `s3://${IMPORTED.bucketName}/models/full-120b-auto/pipelines-auto00000001-train-cccccccccc/output/model/`,
+  );
+  expect(pkg.InferenceSpecification?.Containers?.[0].ModelDataSource?.S3DataSource?.S3Uri).toBe(
+    `s3://${IMPORTED.bucketName}/registry/full-120b-auto/pipelines-auto00000001-train-cccccccccc/model/`,
   );
   expect(pkg.InferenceSpecification?.SupportedRealtimeInferenceInstanceTypes).toEqual(['ml.p4d.24xlarge']);
   const notices = await inbox.read();
@@ -295,6 +336,34 @@ test('fails with a notice when the training output is compressed, and creates no
   const [notice] = await inbox.read();
   expect(notice.subject).toBe(`Registration failed for pipeline ${PIPELINE}`);
   expect(notice.message).toContain('failed at step "Describe training job": CompressedModelOutput');
+});
+
+test.each([
+  [
+    "a model prefix outside models/<recipe>/ (another recipe's output)",
+    { outputPath: `s3://${IMPORTED.bucketName}/models/other-recipe` },
+    'ModelOutsidePlatformPrefix',
+  ],
+  ['no model files', { modelFiles: null }, 'NoModelFiles'],
+  ['a file in a subdirectory', { modelFiles: { 'config.json': '{}', 'sub/extra.bin': 'x' } }, 'NestedModelFile'],
+] as const)('refuses to register %s: no package, nothing in the registry', async (_name, jobOptions, error) => {
+  // GIVEN a job whose output breaks the registry contract
+  await createGroup(moto.endpoint, GROUP);
+  const inbox = await createNotificationInbox(moto.endpoint);
+  const job = await createPipelineTrainingJob(moto.endpoint, 'pipelines-badoutput001-train-dddddddddd', jobOptions);
+
+  // WHEN registered
+  const result = await register(pipelineSucceededEvent(PIPELINE, 'badoutput001'), {
+    'sagemaker:listPipelineExecutionSteps': stepsOf(job.arn),
+    'sagemaker:describeTrainingJob': sageMakerFaithfulDescribe,
+  });
+
+  // THEN it fails with the reason, creates no package and writes no manifest
+  expectFailedWith(result, error);
+  expect(await packagesIn(GROUP)).toEqual([]);
+  expect(result.calls.filter((c) => c.action === 'putObject' || c.action === 'copyObject')).toEqual([]);
+  const [notice] = await inbox.read();
+  expect(notice.message).toContain(error);
 });
 
 test('fails with a notice naming the step when the execution has no training job', async () => {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ConfigError } from '../../lib/config/errors';
 import { formatFinding } from '../../lib/recipes/findings';
 import { instancePrice } from '../../lib/recipes/instance-catalog';
 import { MODEL_CATALOG } from '../../lib/recipes/model-catalog';
@@ -101,6 +102,24 @@ describe('planServing', () => {
     expect(planServing(recipe('a3', 'openai/gpt-oss-20b', '  approval: auto\n'), config).approvalStatus).toBe(
       'Approved',
     );
+  });
+
+  test('approval: auto only in a stage that allows it (default: dev only), else a ConfigError naming stage and recipe', () => {
+    const auto = recipe('a4', 'openai/gpt-oss-20b', '  approval: auto\n');
+    // GIVEN stage prod (no allowAutoApproval) WHEN planned THEN refused with the file, recipe, stage and the fix
+    const prod = testConfig({ stage: 'prod' });
+    expect(() => planServing(auto, prod)).toThrow(ConfigError);
+    expect(() => planServing(auto, prod)).toThrow(
+      `platform.approval: found "auto" in recipe "a4", but stage "prod" does not allow auto-approval`,
+    );
+    expect(() => planServing(auto, prod)).toThrow(`"allowAutoApproval": true in the config of stage "prod"`);
+    // AND a manual recipe in prod plans as before
+    expect(planServing(recipe('a5', 'openai/gpt-oss-20b', ''), prod).approvalStatus).toBe('PendingManualApproval');
+    // AND a stage that allows it explicitly, or dev by default, registers as Approved
+    expect(planServing(auto, testConfig({ stage: 'prod', allowAutoApproval: true })).approvalStatus).toBe('Approved');
+    expect(planServing(auto, testConfig({ stage: 'dev' })).approvalStatus).toBe('Approved');
+    // AND dev can opt out
+    expect(() => planServing(auto, testConfig({ stage: 'dev', allowAutoApproval: false }))).toThrow(/stage "dev"/);
   });
 
   test('model and config names change with the settings, and stay within SageMaker limits', () => {

@@ -229,10 +229,25 @@ export function packageApprovedEvent(packageArn: string, groupName: string, vers
 }
 
 /** A training job as a recipe pipeline creates it (uncompressed output, contract environment), in moto. */
+/** The files a fine-tuning job leaves under `<output path>/<job>/output/model/` (tiny stand-ins). */
+export const MODEL_FILES: Readonly<Record<string, string>> = {
+  'config.json': '{"model_type":"gpt_oss"}',
+  'model.safetensors': 'weights of the fine-tuned model',
+  'evaluation.json': '{"eval_loss":1.0425}',
+};
+
+/**
+ * A training job as a pipeline's Train step creates it, and (unless `modelFiles` is null) the model files it
+ * wrote to `<output path>/<job>/output/model/` in moto's S3.
+ */
 export async function createPipelineTrainingJob(
   endpoint: string,
   jobName: string,
-  options: { readonly compression?: 'NONE' | 'GZIP'; readonly outputPath?: string } = {},
+  options: {
+    readonly compression?: 'NONE' | 'GZIP';
+    readonly outputPath?: string;
+    readonly modelFiles?: Readonly<Record<string, string>> | null;
+  } = {},
 ): Promise<{ arn: string; outputPath: string }> {
   const sm = sageMakerClient(endpoint);
   const outputPath = options.outputPath ?? `s3://${IMPORTED.bucketName}/models/sft-lora-20b`;
@@ -259,6 +274,14 @@ export async function createPipelineTrainingJob(
       },
     }),
   );
+  const files = options.modelFiles === undefined ? MODEL_FILES : options.modelFiles;
+  const [bucketName, ...key] = outputPath.replace(/^s3:\/\//, '').split('/');
+  const s3 = new S3Client({ ...clientConfig(endpoint), forcePathStyle: true });
+  for (const [name, body] of Object.entries(files ?? {})) {
+    const prefix = [...key, jobName, 'output', 'model'].filter((p) => p !== '').join('/');
+    await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: `${prefix}/${name}`, Body: body }));
+  }
+  s3.destroy();
   return { arn: TrainingJobArn as string, outputPath };
 }
 

@@ -45,6 +45,15 @@ describe('ManagedMlflow, tracking server', () => {
     });
   });
 
+  test('survives stack deletion: the server, its role and the role policy are retained', () => {
+    for (const type of ['AWS::SageMaker::MlflowTrackingServer', 'AWS::IAM::Role', 'AWS::IAM::Policy']) {
+      const resources = Object.values(platform.findResources(type));
+      expect(resources.length).toBeGreaterThan(0);
+      for (const resource of resources)
+        expect({ type, deletion: resource.DeletionPolicy }).toEqual({ type, deletion: 'Retain' });
+    }
+  });
+
   test('waits for its role policy before creating the server', () => {
     platform.hasResource('AWS::SageMaker::MlflowTrackingServer', {
       DependsOn: [Match.stringLikeRegexp('^MlflowServiceRoleDefaultPolicy')],
@@ -92,6 +101,11 @@ describe('ManagedMlflow, tracking server', () => {
 
 describe('ManagedMlflow, serverless MLflow App', () => {
   const { app, training, platform } = build('serverless-app');
+
+  test('survives stack deletion: the App is retained', () => {
+    const [app] = Object.values(platform.findResources('AWS::SageMaker::MlflowApp'));
+    expect(app.DeletionPolicy).toBe('Retain');
+  });
 
   test('creates an MLflow App and grants the one data-plane action on its ARN', () => {
     platform.resourceCountIs('AWS::SageMaker::MlflowTrackingServer', 0);

@@ -7,9 +7,13 @@ type Statement = { Action: string | string[]; Resource: unknown; Effect: string;
 
 /** Every statement of every policy attached to the role with the given logical id prefix. */
 function statementsOf(template: Template, rolePrefix: string): Statement[] {
-  return Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref.startsWith(rolePrefix)))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+  return (
+    Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref.startsWith(rolePrefix)))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+      // what the role is granted; the explicit Deny statements (no approvals, lib/iam/approval.ts) are tested apart.
+      .filter((s) => (s as { Effect?: string }).Effect !== 'Deny')
+  );
 }
 const actionsOf = (statements: Statement[]): string[] => statements.flatMap((s) => ([] as string[]).concat(s.Action));
 

@@ -18,6 +18,7 @@ import {
   unknownRecipeMessage,
 } from '../pipelines';
 import { runPreflight } from '../preflight';
+import { checkTrainingQuota } from '../quota';
 
 export interface RunOptions {
   readonly instanceType?: string;
@@ -161,6 +162,7 @@ export async function runPipeline(ctx: CliContext, recipe: string, opts: RunOpti
   }
   if (opts.skipPreflight) ctx.out.warn('--skip-preflight: the model and the dataset were not checked');
   else await runPreflight(ctx, pipeline, parameters, opts.json !== true);
+  await checkTrainingQuota(ctx, pipeline, parameters);
   const started = await awsCall(
     {
       action: 'sagemaker:StartPipelineExecution',

@@ -16,7 +16,7 @@ import { waitForEndpointPhase } from './endpoint-wait';
 import { modelAndConfigPhase } from './model-and-config';
 import { failureNotice, successNotice } from './notices';
 import { packagePhase } from './package';
-import { rollbackAlarmsPhase } from './rollback-alarms';
+import { grantRollbackAlarmRead, rollbackAlarmsPhase } from './rollback-alarms';
 import { rolloutPhase } from './rollout';
 import { autoscalingPhase, grantAutoscaling } from './scaling';
 import { smokeTestPhase } from './smoke-test';
@@ -69,7 +69,10 @@ export class DeployModel extends Construct {
       definition: this.start(ctx.props, approvedPackage, notifyFailure),
       timeout: cdk.Duration.seconds(ctx.pollInterval.toSeconds() * ctx.maxPolls * 2 + ctx.bakeSeconds + 3600),
       comment: 'Deploys an approved model package to its recipe endpoint (create or blue/green update).',
-      grant: (stateMachine) => grantAutoscaling(stateMachine, ctx),
+      grant: (stateMachine) => {
+        grantAutoscaling(stateMachine, ctx);
+        grantRollbackAlarmRead(stateMachine, ctx);
+      },
       wildcardResources: [
         arns.modelPackages,
         ...arns.models,

@@ -5,7 +5,8 @@ import { ENDPOINT_DESCRIBE_ACTIONS } from '../../iam/deploy-actions';
 import { awsCall } from '../workflow/aws-call';
 import { caughtError, recordFailure } from '../workflow/failures';
 import type { DeployContext } from './context';
-import { endpoint, names, recordOutcome, settings, wait } from './state';
+import { scales, scalingTasks } from './scaling';
+import { endpoint, MODE_PATH, names, recordOutcome, settings, wait } from './state';
 
 /** Where a wait loop goes for each endpoint status it can end on. */
 export interface WaitLoopExits {
@@ -91,9 +92,24 @@ function failureWithReason(scope: Construct, id: string, error: string, next: sf
 }
 
 /**
+ * After an update that is still in flux: register the autoscaling the rollout suspended again (when the
+ * recipe scales), so the endpoint does not stay at fixed capacity once SageMaker settles it; a refused
+ * registration (e.g. the endpoint is still Updating) is caught and the notice follows anyway. Then `next`.
+ */
+function restoreScalingInFlux(scope: Construct, ctx: DeployContext, next: sfn.IChainable): sfn.IChainable {
+  const restore = scalingTasks(scope, 'Restore autoscaling after timeout', ctx);
+  restore.last.next(next);
+  restore.catchTo(next);
+  return new sfn.Choice(scope, 'Restore autoscaling after timeout?')
+    .when(sfn.Condition.and(sfn.Condition.stringEquals(MODE_PATH, 'update'), scales()), restore.first)
+    .otherwise(next);
+}
+
+/**
  * Wait for the created or updated endpoint to be InService on the new config, then `onReady` (the smoke
  * test). Failed or rolled back: the cleanup. Timed out, or no longer describable: the failure notice
- * straight away, cleaning up nothing, since the endpoint is still changing.
+ * straight away, deleting nothing since the endpoint is still changing, but with the suspended autoscaling
+ * of an updated endpoint registered again.
  */
 export function waitForEndpointPhase(
   scope: Construct,
@@ -109,7 +125,7 @@ export function waitForEndpointPhase(
     'Outcome: still changing',
     'The endpoint is still changing, so nothing was cleaned up; check it in the SageMaker console before approving again.',
   );
-  inFlux.next(targets.notifyFailure);
+  inFlux.next(restoreScalingInFlux(scope, ctx, targets.notifyFailure));
   const timedOut = recordFailure(scope, 'Timed out', {
     step: 'Wait for endpoint',
     error: 'Timeout',

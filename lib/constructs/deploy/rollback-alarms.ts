@@ -1,6 +1,8 @@
 import * as cdk from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { ROLLBACK_ALARM_READ_ACTIONS } from '../../iam/deploy-actions';
 import { SERVING_VARIANT_NAME } from '../../recipes/serving-plan';
 import { awsCall } from '../workflow/aws-call';
 import { catchAsFailure } from '../workflow/failures';
@@ -70,4 +72,11 @@ export function rollbackAlarmsPhase(
   });
   errors.next(latency).next(next);
   return errors;
+}
+
+/** Lets the deploy role read its rollback alarms, which SageMaker's deployment guardrails check as the caller. */
+export function grantRollbackAlarmRead(stateMachine: sfn.StateMachine, ctx: DeployContext): void {
+  stateMachine.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ROLLBACK_ALARM_READ_ACTIONS, resources: ctx.arns.alarms }),
+  );
 }

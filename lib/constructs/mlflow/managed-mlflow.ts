@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+import { denyApproval } from '../../iam/approval';
 import {
   MLFLOW_APP_API_ACTIONS,
   MLFLOW_APP_VIEW_ACTIONS,
@@ -126,6 +127,7 @@ export class ManagedMlflow extends Construct implements IMlflow {
         'Automatic model registration (opted into in config) creates a model package group named after each MLflow registered model, a name users choose at run time.',
       );
     }
+    denyApproval(this.serviceRole);
     acknowledgeGrantPolicy(this.serviceRole, 'the MLflow artifact store prefix (and Model Registry writes)');
     if (this.kind === 'tracking-server') {
       // distinct ids per kind: CloudFormation cannot change a resource's type in place, so switching kind
@@ -139,6 +141,7 @@ export class ManagedMlflow extends Construct implements IMlflow {
         automaticModelRegistration,
       });
       artifactsGrant.applyBefore(server);
+      this.retain(server);
       this.arn = server.attrTrackingServerArn;
     } else {
       const app = new sagemaker.CfnMlflowApp(this, 'App', {
@@ -151,8 +154,23 @@ export class ManagedMlflow extends Construct implements IMlflow {
           : 'AutoModelRegistrationDisabled',
       });
       artifactsGrant.applyBefore(app);
+      this.retain(app);
       this.arn = app.attrArn;
     }
+  }
+
+  /**
+   * The experiment history outlives `cdk destroy` (like the model package groups and the data stack): the
+   * MLflow resource and the role it reaches the artifact store with are retained. A retained tracking server
+   * keeps its hourly charge until deleted by hand, and a redeploy with the same name needs it deleted or
+   * imported first.
+   */
+  private retain(resource: cdk.CfnResource): void {
+    resource.applyRemovalPolicy(cdk.RemovalPolicy.RETAIN);
+    this.serviceRole.applyRemovalPolicy(cdk.RemovalPolicy.RETAIN);
+    // the role's grants live in its default policy, a resource of its own.
+    const policy = this.serviceRole.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
+    if (policy instanceof cdk.CfnResource) policy.applyRemovalPolicy(cdk.RemovalPolicy.RETAIN);
   }
 
   public grantLogging(grantee: iam.IGrantable): iam.Grant {

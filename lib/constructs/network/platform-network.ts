@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { VpcConfig } from '../../config/app-config';
 import { acknowledgeGrantPolicy, acknowledgeRegulatedRule } from '../compliance';
+import { interfaceEndpointStatement, s3EndpointStatements } from './endpoint-policies';
 
 /** The interface endpoints a VPC-only Studio domain, training jobs and MLflow need without NAT. */
 export const PLATFORM_INTERFACE_ENDPOINTS: Readonly<Record<string, ec2.InterfaceVpcEndpointAwsService>> = {
@@ -167,11 +168,12 @@ export class PlatformNetwork extends Construct {
     const endpoints: Record<string, ec2.InterfaceVpcEndpoint> = {};
     if (createEndpoints) {
       if (s3GatewayRouteTables) {
-        new ec2.GatewayVpcEndpoint(this, 'S3Endpoint', {
+        const s3Endpoint = new ec2.GatewayVpcEndpoint(this, 'S3Endpoint', {
           vpc: this.vpc,
           service: ec2.GatewayVpcEndpointAwsService.S3,
           subnets: [this.subnets],
         });
+        for (const statement of s3EndpointStatements(cdk.Stack.of(this))) s3Endpoint.addToPolicy(statement);
       } else {
         cdk.Annotations.of(this).addWarningV2(
           'gpt-oss:no-s3-gateway-endpoint',
@@ -187,6 +189,7 @@ export class PlatformNetwork extends Construct {
           privateDnsEnabled: true,
           open: false,
         });
+        endpoints[name].addToPolicy(interfaceEndpointStatement(cdk.Stack.of(this), name));
       }
     }
     this.interfaceEndpoints = endpoints;

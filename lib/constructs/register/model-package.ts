@@ -24,8 +24,10 @@ export function modelPackagePhase(
   arns: ModelPackageArns,
   next: sfn.IChainable,
   onFailure: sfn.IChainable,
+  copyToRegistry: (then: sfn.IChainable) => sfn.IChainable,
 ): sfn.IChainable {
   const create = createModelPackage(scope, arns);
+  const copy = copyToRegistry(create);
   catchAsFailure(scope, create, 'Create model package', onFailure);
   const version = new sfn.Pass(scope, 'Package version', {
     comment: 'arn:...:model-package/<group>/<version>',
@@ -46,7 +48,7 @@ export function modelPackagePhase(
   const output = job.at('OutputDataConfig');
   const artifacts = job.at('ModelArtifacts');
   const prefix = (id: string, value: string) =>
-    new sfn.Pass(scope, id, { parameters: { prefix: value }, resultPath: model.root }).next(create);
+    new sfn.Pass(scope, id, { parameters: { prefix: value }, resultPath: model.root }).next(copy);
   const fromOutput = (separator: string) =>
     sfn.JsonPath.format(`{}${separator}{}/output/model/`, output.string('S3OutputPath'), job.string('TrainingJobName'));
   return new sfn.Choice(scope, 'Model output uncompressed?')
@@ -113,6 +115,9 @@ function createModelPackage(scope: Construct, arns: ModelPackageArns): sfn.TaskS
         mlflow_experiment: env.string('MLFLOW_EXPERIMENT_NAME'),
         mlflow_run_name: job.string('TrainingJobName'),
         training_job: job.string('TrainingJobName'),
+        model_source: model.string('source'),
+        model_files_sha256: model.string('manifest'),
+        model_manifest_sha256: model.string('manifestSha256'),
         pipeline_execution_arn: run.string('executionArn'),
       },
       Tags: [{ Key: 'recipe', Value: recipe.string('recipe') }],

@@ -50,8 +50,9 @@ export function registeredNotice(scope: Construct, topic: sns.ITopic): sfn.IChai
     topic,
     sfn.JsonPath.format('Model {} v{} awaits approval', recipe.string('recipe'), modelPackage.string('version')),
     sfn.JsonPath.format(
-      'Model {} v{} awaits approval. Package: {} (eval_loss {}, pipeline execution {}). Approve in SageMaker ' +
-        'Studio (Models, group {}, version {}, Update status) or with: aws sagemaker update-model-package ' +
+      'Model {} v{} awaits approval. Package: {} (eval_loss {}, pipeline execution {}). Approve as the ' +
+        'approver role (stack output ApproverRoleArn) in the console (Models, group {}, version {}, Update ' +
+        'status) or with: aws sagemaker update-model-package ' +
         '--model-package-arn {} --model-approval-status Approved. Approval deploys it to endpoint {}.',
       recipe.string('recipe'),
       modelPackage.string('version'),

@@ -1,11 +1,13 @@
 import * as cdk from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as events from 'aws-cdk-lib/aws-events';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { resourcePrefix } from '../../config/naming';
+import { registerRoleName, resourcePrefix } from '../../config/naming';
 import { DEFAULT_VLLM_IMAGE, servingImageUri } from '../../recipes/serving-plan';
+import { acknowledgeGrantPolicy } from '../compliance';
 import { grantWatch } from '../workflow/event-trigger';
 import { recordCaughtFailure } from '../workflow/failures';
 import { servingStageMachine } from '../workflow/serving-stage';
@@ -15,6 +17,7 @@ import { duplicateCheckPhase } from './duplicate-check';
 import { modelPackagePhase } from './model-package';
 import { failureNotice, registeredNotice } from './notices';
 import { provenancePhase } from './provenance';
+import { grantRegistryCopy, registryCopyPhase } from './registry-copy';
 import { detail, recipe, run, type RunFacts } from './state';
 import { trainingJobPhase } from './training-job';
 
@@ -22,7 +25,10 @@ import { trainingJobPhase } from './training-job';
 export const PIPELINE_EXECUTION_STATUS_CHANGE = 'SageMaker Model Building Pipeline Execution Status Change';
 
 /** Props of {@link RegisterModel}: the settings' `register` half is read by pipeline name. */
-export type RegisterModelProps = ServingStageProps;
+export interface RegisterModelProps extends ServingStageProps {
+  /** Holds the jobs' model output (`models/`) and the registry copies (`registry/`). */
+  readonly artifactsBucket: s3.IBucket;
+}
 
 /**
  * The REGISTER stage: when one of this deployment's SageMaker pipelines succeeds, find its training job,
@@ -40,6 +46,8 @@ export type RegisterModelProps = ServingStageProps;
 export class RegisterModel extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly rule: events.Rule;
+  /** The workflow's role, named so the artifacts bucket policy can admit it alone to the registry prefix. */
+  public readonly role: iam.Role;
   /** Alarm on failed executions (wired to the topic). */
   public readonly failedExecutionsAlarm: cloudwatch.Alarm;
 
@@ -56,16 +64,27 @@ export class RegisterModel extends Construct {
       groups: arn('model-package-group', `${prefix}-*`),
     };
 
+    this.role = new iam.Role(this, 'Role', {
+      roleName: registerRoleName(props.naming),
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: `${prefix}: the REGISTER workflow, the only writer of the model registry prefix`,
+    });
+    acknowledgeGrantPolicy(this.role, 'the REGISTER workflow (task integrations and the registry copy)');
     const notifyFailure = failureNotice(this, props.topic);
-    const createPackage = modelPackagePhase(this, arns, registeredNotice(this, props.topic), notifyFailure);
+    const createPackage = modelPackagePhase(this, arns, registeredNotice(this, props.topic), notifyFailure, (then) =>
+      registryCopyPhase(this, props.artifactsBucket, then, notifyFailure),
+    );
     const trainingJob = trainingJobPhase(this, arns, provenancePhase(this, createPackage), notifyFailure);
     const afterLookup = duplicateCheckPhase(this, trainingJob, notifyFailure);
 
     const stage = servingStageMachine(this, props, {
       stage: 'register',
       definition: this.start(props, afterLookup, notifyFailure),
-      timeout: cdk.Duration.minutes(30),
+      // copying a 120b model (about 65 GB) file by file inside S3 takes minutes, not hours.
+      timeout: cdk.Duration.hours(2),
+      role: this.role,
       comment: 'Registers the model of a succeeded fine-tuning pipeline execution as a model package version.',
+      grant: (stateMachine) => grantRegistryCopy(stateMachine, props.artifactsBucket),
       wildcardResources: [arns.executions, arns.trainingJobs, arns.packages, arns.groups],
       wildcardReason:
         "Pipeline executions, the training jobs SageMaker Pipelines names 'pipelines-<execution>-...', and model package versions are created at run time; every pattern is limited to this deployment's name prefix (one group and pipeline per recipe).",

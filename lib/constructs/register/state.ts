@@ -42,8 +42,24 @@ export const job = statePaths<DescribeTrainingJobResponse>('$.job');
 export const provenance = statePaths<{ readonly env: ProvenanceEnvironment }>('$.provenance');
 /** The job's eval_loss values, then the text the package and notices show. */
 export const evalLoss = statePaths<{ readonly values: number[]; readonly text: string }>('$.evalLoss');
-/** The uncompressed model's S3 prefix. */
-export const model = statePaths<{ readonly prefix: string }>('$.model');
+/**
+ * The uncompressed model's S3 prefix: first the job's output, then (after the registry copy) the copy the
+ * package points at, with the job's prefix as `source`, the checksum manifest and the number of files.
+ */
+export const model = statePaths<{
+  readonly prefix: string;
+  readonly source: string;
+  readonly manifest: string;
+  readonly manifestSha256: string;
+  readonly files: string;
+}>('$.model');
+/** Where the registry copy goes (keys in the artifacts bucket), and the prefix the job must have used. */
+export const registry = statePaths<{
+  readonly expectedPrefix: string;
+  readonly sourceKeyPrefix: string;
+  readonly keyPrefix: string;
+  readonly manifestKey: string;
+}>('$.registry');
 export const modelPackage = statePaths<{ readonly arn: string; readonly version: string }>('$.package');
 /** A list rendered with States.JsonToString, for a substring test before a filter that might match nothing. */
 export const rendered = (root: '$.stepsJson' | '$.metricsJson') => statePaths<{ readonly json: string }>(root);

@@ -4,11 +4,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+import { denyApproval } from '../../iam/approval';
 import {
   STUDIO_DESCRIBE_ACTIONS,
   STUDIO_LIST_ACTIONS,
   STUDIO_LOG_ACTIONS,
+  STUDIO_APP_ACTIONS,
   STUDIO_SPACE_ACTIONS,
+  STUDIO_SPACE_OWNER_ACTIONS,
 } from '../../iam/perms';
 import { acknowledgeGrantPolicy, acknowledgeWildcardResources } from '../compliance';
 import { StudioTeardown } from './studio-teardown';
@@ -147,6 +150,48 @@ export class StudioDomain extends Construct {
     // spaces and apps of this domain only; their names are chosen by users in Studio.
     const spacesAndApps = [arn('space', `${this.domainId}/*`), arn('app', `${this.domainId}/*`)];
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: STUDIO_SPACE_ACTIONS, resources: spacesAndApps }));
+    // Every user shares this execution role, so ownership is decided per request: Studio sets the policy
+    // variables ${sagemaker:DomainId} and ${sagemaker:UserProfileName} to the signed-in profile, and the
+    // space's owner is the condition key sagemaker:OwnerUserProfileArn (docs/facts/aws.md §6).
+    const ownProfile = arn('user-profile', '${sagemaker:DomainId}/${sagemaker:UserProfileName}');
+    const spaces = arn('space', `${this.domainId}/*`);
+    const apps = arn('app', `${this.domainId}/*`);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'OwnSpacesOnly',
+        actions: STUDIO_SPACE_OWNER_ACTIONS,
+        resources: [spaces],
+        conditions: { ArnLike: { 'sagemaker:OwnerUserProfileArn': ownProfile } },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AppsOfOwnPrivateSpaces',
+        actions: STUDIO_APP_ACTIONS,
+        resources: [apps],
+        conditions: {
+          ArnLike: { 'sagemaker:OwnerUserProfileArn': ownProfile },
+          StringEquals: { 'sagemaker:SpaceSharingType': 'Private' },
+        },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AppsOfSharedSpaces',
+        actions: STUDIO_APP_ACTIONS,
+        resources: [apps],
+        conditions: { StringEquals: { 'sagemaker:SpaceSharingType': 'Shared' } },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AppsWithoutSpace',
+        actions: STUDIO_APP_ACTIONS,
+        resources: [apps],
+        // apps of the profile itself (no space, hence no owner key), as in the SageMaker guide's policy.
+        conditions: { Null: { 'sagemaker:OwnerUserProfileArn': 'true', 'sagemaker:SpaceSharingType': 'true' } },
+      }),
+    );
     acknowledgeWildcardResources(
       role,
       spacesAndApps,
@@ -188,6 +233,7 @@ export class StudioDomain extends Construct {
       }),
     );
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:DescribeKey'], resources: [key.keyArn] }));
+    denyApproval(role);
     acknowledgeGrantPolicy(role, 'Studio users: their spaces and apps, datasets, pipelines and MLflow');
   }
 }

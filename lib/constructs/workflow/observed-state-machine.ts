@@ -1,6 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -28,6 +29,11 @@ export interface ObservedStateMachineProps {
    */
   readonly logRetention?: logs.RetentionDays;
   readonly comment?: string;
+  /**
+   * The machine's role.
+   * @default - a role CDK creates and names
+   */
+  readonly role?: iam.IRole;
 }
 
 /**
@@ -55,6 +61,7 @@ export class ObservedStateMachine extends Construct {
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       comment: props.comment,
+      role: props.role,
     });
     this.failedExecutionsAlarm = new cloudwatch.Alarm(this, 'FailedExecutions', {
       alarmDescription: `${props.stateMachineName}: an execution failed; its SNS notice and execution log say where`,

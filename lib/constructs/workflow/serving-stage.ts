@@ -1,6 +1,7 @@
 import type * as cdk from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as events from 'aws-cdk-lib/aws-events';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { stateMachineName } from '../../config/naming';
@@ -16,6 +17,11 @@ export interface ServingStageMachineOptions {
   readonly definition: sfn.IChainable;
   readonly timeout: cdk.Duration;
   readonly comment: string;
+  /**
+   * The machine's role.
+   * @default - a role CDK names
+   */
+  readonly role?: iam.IRole;
   /** Grants beyond the task integrations' own (added after the settings' read grant). */
   readonly grant?: (stateMachine: sfn.StateMachine) => void;
   /** The run-time-named resources the role's grants cover with `*`, and why. */
@@ -53,6 +59,7 @@ export function servingStageMachine(
     alarmTopic: props.topic,
     timeout: options.timeout,
     comment: options.comment,
+    role: options.role,
   });
   const { stateMachine } = observed;
   props.topic.grantPublish(stateMachine);
