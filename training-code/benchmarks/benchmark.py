@@ -40,6 +40,30 @@ REAL_WIDTHS = {
 }
 
 
+def time_steps(step, device, warmup: int, steps: int):
+    """Runs `step` `warmup` times untimed, resets the GPU peak-memory counter, then times `steps` runs.
+
+    Returns the last step's loss and the elapsed seconds (the GPU is synchronised on both ends).
+    """
+    import torch
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    for _ in range(warmup):
+        step()
+    sync()
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    started = time.perf_counter()
+    loss = None
+    for _ in range(steps):
+        loss = step()
+    sync()
+    return loss, time.perf_counter() - started
+
+
 def build_model(args, device, dtype):
     import torch
     from transformers import AutoModelForCausalLM, GptOssConfig, GptOssForCausalLM
@@ -114,20 +138,7 @@ def main(argv=None) -> int:
         optimizer.zero_grad(set_to_none=True)
         return loss
 
-    def sync():
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-
-    for _ in range(args.warmup):
-        step()
-    sync()
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    started = time.perf_counter()
-    for _ in range(args.steps):
-        loss = step()
-    sync()
-    elapsed = time.perf_counter() - started
+    loss, elapsed = time_steps(step, device, args.warmup, args.steps)
     tokens = args.batch * args.seq_len * args.steps
     result = {
         "device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu",

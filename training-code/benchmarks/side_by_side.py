@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmark import PRESETS, REAL_WIDTHS  # noqa: E402
+from benchmark import PRESETS, REAL_WIDTHS, time_steps  # noqa: E402
 from columns import columns, flops_per_token, peak_tflops, targets_present  # noqa: E402
 
 import gpt_oss_train.chunked_attention  # noqa: E402, F401  (registers attn_implementation: gpt_oss_chunked)
@@ -84,20 +84,7 @@ def run_column(column, args, device, dtype) -> dict:
         optimizer.zero_grad(set_to_none=True)
         return loss
 
-    def sync():
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-
-    for _ in range(args.warmup):
-        step()
-    sync()
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    started = time.perf_counter()
-    for _ in range(args.steps):
-        loss = step()
-    sync()
-    elapsed = time.perf_counter() - started
+    loss, elapsed = time_steps(step, device, args.warmup, args.steps)
     tokens_per_second = column.batch * column.seq_len * args.steps / elapsed
     flops = flops_per_token(model.config, column.seq_len, lora=True, gradient_checkpointing=True)
     result = {

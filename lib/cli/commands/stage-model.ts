@@ -222,7 +222,7 @@ export async function stageModel(ctx: CliContext, hubId: string, opts: StageMode
   }
 
   const reused: string[] = [];
-  const todo: SourceFile[] = [];
+  const toCopy: SourceFile[] = [];
   const sha = new Map<string, string>();
   for (const f of files) {
     const have = existing.includes(`${prefix}${f.path}`)
@@ -231,16 +231,16 @@ export async function stageModel(ctx: CliContext, hubId: string, opts: StageMode
     if (have) {
       reused.push(f.path);
       sha.set(f.path, have);
-    } else todo.push(f);
+    } else toCopy.push(f);
   }
-  const total = todo.reduce((n, f) => n + f.size, 0);
+  const total = toCopy.reduce((n, f) => n + f.size, 0);
   out.line(
     `files       ${files.length} (${formatBytes(files.reduce((n, f) => n + f.size, 0))}); ` +
-      `${reused.length} already staged and verified, ${todo.length} to copy (${formatBytes(total)})`,
+      `${reused.length} already staged and verified, ${toCopy.length} to copy (${formatBytes(total)})`,
   );
   const progress = new TransferProgress(out, total);
   const started = Date.now();
-  for (const f of todo) {
+  for (const f of toCopy) {
     progress.note(`copying ${f.path} (${formatBytes(f.size)})`);
     const digest = await uploadVerified(ctx.aws.s3, await f.open(), { bucket, key: `${prefix}${f.path}` }, f, {
       label: `${source === 'hub' ? `${hubId}@${commit.slice(0, 12)}` : opts.fromDir}/${f.path}`,
@@ -272,11 +272,11 @@ export async function stageModel(ctx: CliContext, hubId: string, opts: StageMode
     ),
   );
   out.line(
-    `copied      ${todo.length} file(s), ${formatBytes(total)} in ${formatDuration(Date.now() - started)}` +
+    `copied      ${toCopy.length} file(s), ${formatBytes(total)} in ${formatDuration(Date.now() - started)}` +
       `${total > 0 ? ` (${formatBytes(rate)}/s)` : ''}`,
   );
   out.line(`staged      ${dest} (manifest ${STAGED_MODEL_MANIFEST} written last)`);
-  return { destination: dest, manifest, reused, copied: todo.map((f) => f.path) };
+  return { destination: dest, manifest, reused, copied: toCopy.map((f) => f.path) };
 }
 
 export function stageModelCommand(environment: CliEnvironment): Command {
