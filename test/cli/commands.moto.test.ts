@@ -19,20 +19,18 @@ import { watchExecution } from '../../lib/cli/commands/watch';
 import { CliContext } from '../../lib/cli/context';
 import { CliError } from '../../lib/cli/errors';
 import { preparedDatasetManifestSchema } from '../../lib/config/prepared-dataset';
-import { startMotoServer, type MotoServer } from '../support/moto-server';
+import type { MotoServer } from '../support/moto-server';
 import {
   ACCOUNT,
   ARTIFACTS_BUCKET,
   CapturedEnvironment,
   type Clients,
-  clients,
   createDatasetsBucket,
   createEndpoint,
   createPipeline,
   DATASETS_BUCKET,
   executeStateMachines,
   FIXTURES,
-  makeProject,
   motoContext,
   PIPELINE,
   PIPELINE_PARAMETERS,
@@ -44,23 +42,15 @@ import {
   STAGED_MODEL_PREFIX,
   putStagedModel,
   startStateMachine,
+  useMotoProject,
 } from './support';
 
 let moto: MotoServer;
 let c: Clients;
 let project: string;
 
-beforeAll(async () => {
-  moto = await startMotoServer();
-  c = clients(moto.endpoint);
-  project = makeProject();
-});
-afterAll(async () => {
-  await moto.stop();
-  fs.rmSync(project, { recursive: true, force: true });
-});
+useMotoProject((started) => ({ moto, c, project } = started));
 beforeEach(async () => {
-  await moto.reset();
   await executeStateMachines(moto.endpoint, false);
 });
 

@@ -7,16 +7,15 @@ import { convertRow } from '../../lib/cli/dataset';
 import { CliError } from '../../lib/cli/errors';
 import { preparedDatasetManifestSchema } from '../../lib/config/prepared-dataset';
 import { FakeHub, sha256 } from '../support/fake-hub';
-import { startMotoServer, type MotoServer } from '../support/moto-server';
+import type { MotoServer } from '../support/moto-server';
 import {
   CapturedEnvironment,
   type Clients,
-  clients,
   createDatasetsBucket,
   DATASETS_BUCKET,
   FIXTURES,
-  makeProject,
   motoContext,
+  useMotoProject,
 } from './support';
 
 const DATASET = 'HuggingFaceH4/Multilingual-Thinking';
@@ -30,17 +29,8 @@ let project: string;
 let hub: FakeHub;
 let tmp: string;
 
-beforeAll(async () => {
-  moto = await startMotoServer();
-  c = clients(moto.endpoint);
-  project = makeProject();
-});
-afterAll(async () => {
-  await moto.stop();
-  fs.rmSync(project, { recursive: true, force: true });
-});
+useMotoProject((started) => ({ moto, c, project } = started));
 beforeEach(async () => {
-  await moto.reset();
   await createDatasetsBucket(c);
   hub = new FakeHub();
   await hub.start();

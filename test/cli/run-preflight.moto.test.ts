@@ -1,25 +1,23 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ListPipelineExecutionsCommand, ListPipelineParametersForExecutionCommand } from '@aws-sdk/client-sagemaker';
 import { prepareData } from '../../lib/cli/commands/prepare-data';
 import { runPipeline } from '../../lib/cli/commands/run';
 import { CliError } from '../../lib/cli/errors';
-import { startMotoServer, type MotoServer } from '../support/moto-server';
+import type { MotoServer } from '../support/moto-server';
 import {
   ARTIFACTS_BUCKET,
   type Clients,
-  clients,
   createPipeline,
   DATASETS_BUCKET,
   FIXTURES,
-  makeProject,
   motoContext,
   PIPELINE,
   PIPELINE_PARAMETERS,
   putPreparedDataset,
   STAGED_MODEL_PREFIX,
   putStagedModel,
+  useMotoProject,
 } from './support';
 
 /**
@@ -31,18 +29,7 @@ let moto: MotoServer;
 let c: Clients;
 let project: string;
 
-beforeAll(async () => {
-  moto = await startMotoServer();
-  c = clients(moto.endpoint);
-  project = makeProject();
-});
-afterAll(async () => {
-  await moto.stop();
-  fs.rmSync(project, { recursive: true, force: true });
-});
-beforeEach(async () => {
-  await moto.reset();
-});
+useMotoProject((started) => ({ moto, c, project } = started));
 
 function context() {
   return motoContext(project, moto.endpoint);

@@ -15,16 +15,15 @@ import { Output } from '../../lib/cli/output';
 import { TransferProgress } from '../../lib/cli/transfer-progress';
 import { STAGED_MODEL_MANIFEST, stagedModelManifestSchema, stagedModelPrefix } from '../../lib/config/staged-model';
 import { FakeHub, sha256 } from '../support/fake-hub';
-import { startMotoServer, type MotoServer } from '../support/moto-server';
+import type { MotoServer } from '../support/moto-server';
 import {
   CapturedEnvironment,
   type Clients,
-  clients,
-  makeProject,
   motoContext,
   PIPELINE,
   PIPELINE_PARAMETERS,
   ROLE_ARN,
+  useMotoProject,
 } from './support';
 import { BIG_SHARD, SMALL_SHARD, TINY_COMMIT, TINY_ID, tinyModelFiles, tinyModelRepo } from './tiny-model';
 
@@ -45,17 +44,8 @@ let c: Clients;
 let project: string;
 let hub: FakeHub;
 
-beforeAll(async () => {
-  moto = await startMotoServer();
-  c = clients(moto.endpoint);
-  project = makeProject();
-});
-afterAll(async () => {
-  await moto.stop();
-  fs.rmSync(project, { recursive: true, force: true });
-});
+useMotoProject((started) => ({ moto, c, project } = started));
 beforeEach(async () => {
-  await moto.reset();
   await c.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   hub = new FakeHub();
   await hub.start();

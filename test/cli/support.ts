@@ -25,6 +25,7 @@ import { loadRecipe } from '../../lib/config/load-recipes';
 import type { PreparedDatasetManifest } from '../../lib/config/prepared-dataset';
 import type { StagedModelManifest } from '../../lib/config/staged-model';
 import { buildTrainingPipeline } from '../../lib/pipeline';
+import { type MotoServer, startMotoServer } from '../support/moto-server';
 
 export const FIXTURES = path.join(__dirname, 'fixtures');
 export const ACCOUNT = '123456789012';
@@ -308,4 +309,31 @@ export async function startStateMachine(
     new StartExecutionCommand({ stateMachineArn: sm.stateMachineArn, input: JSON.stringify(input) }),
   );
   return exec.executionArn ?? '';
+}
+
+/** What {@link useMotoProject} hands a test file once its moto server runs. */
+export interface MotoProject {
+  readonly moto: MotoServer;
+  readonly c: Clients;
+  readonly project: string;
+}
+
+/**
+ * One moto server (over HTTP) and one fixture project for a test file: started before its tests, reset before each,
+ * stopped and removed after. `onStart` receives them (the file keeps its own `moto`, `c` and `project` variables).
+ */
+export function useMotoProject(onStart: (started: MotoProject) => void): void {
+  let started: MotoProject | undefined;
+  beforeAll(async () => {
+    const moto = await startMotoServer();
+    started = { moto, c: clients(moto.endpoint), project: makeProject() };
+    onStart(started);
+  });
+  afterAll(async () => {
+    await started?.moto.stop();
+    if (started) fs.rmSync(started.project, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    await started?.moto.reset();
+  });
 }

@@ -40,7 +40,7 @@ test('the bundled handler refuses ml.p3.2xlarge and passes the recipe values', a
     recipe,
     [],
     { functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:x', config: CONFIG },
-    [new FailStep('Placeholder', 'unused')],
+    [new FailStep('TrainingNotRunHere', 'the training branch is not part of this test')],
   );
   const args = (check.toJson() as { Arguments: Omit<ExecutionCheckEvent, 'parameters'> }).Arguments;
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads the bundle esbuild just wrote
