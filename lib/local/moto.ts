@@ -2,12 +2,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as net from 'node:net';
 
 /**
- * A moto server (the AWS emulator) on a free loopback port, for the local run. The tests start theirs with
- * test/support/moto-server.ts.
+ * A moto server (the AWS emulator) on a free loopback port, for the local run and (through
+ * test/support/moto-server.ts) the tests.
  */
 
 export interface LocalMoto {
   readonly endpoint: string;
+  readonly port: number;
+  /** Wipes all emulated state. */
+  reset(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -31,10 +34,14 @@ export const LOCAL_AWS_ENV: Readonly<Record<string, string>> = {
   AWS_DEFAULT_REGION: 'us-east-1',
 };
 
-export async function startLocalMoto(motoServer: string): Promise<LocalMoto> {
+/**
+ * Runs `command ...args -H 127.0.0.1 -p <port>` (`moto_server`, or a script that adjusts moto and then runs its
+ * server) and waits until it answers.
+ */
+export async function startLocalMoto(command: string, args: readonly string[] = []): Promise<LocalMoto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
+  const child: ChildProcess = spawn(command, [...args, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...LOCAL_AWS_ENV },
   });
@@ -58,6 +65,10 @@ export async function startLocalMoto(motoServer: string): Promise<LocalMoto> {
   }
   return {
     endpoint,
+    port,
+    async reset() {
+      await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+    },
     async stop() {
       if (child.exitCode !== null) return;
       await new Promise<void>((resolve) => {
