@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { LoadedRecipe } from '../../lib/config/load-recipes';
+import { allowCloudWatchLogs } from '../../lib/constructs/logs-key-policy';
 import type { Json } from '../../lib/pipeline';
 import { TrainingStack, type TrainingStackProps } from '../../lib/stacks/training-stack';
 import { appContext, testConfig, type TemplateJson } from '../support/template';
@@ -23,20 +24,7 @@ export class TrainingDepsStack extends cdk.Stack {
     super(scope, id, props);
     this.key = new kms.Key(this, 'Key', { enableKeyRotation: true });
     // as the data stack does: CloudWatch Logs of this account may use the key for log groups.
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
-        actions: [
-          'kms:Encrypt',
-          'kms:Decrypt',
-          'kms:ReEncryptFrom',
-          'kms:ReEncryptTo',
-          'kms:GenerateDataKey',
-          'kms:DescribeKey',
-        ],
-        resources: ['*'],
-      }),
-    );
+    allowCloudWatchLogs(this.key);
     const bucket = (name: string) =>
       new s3.Bucket(this, name, {
         encryption: s3.BucketEncryption.KMS,
