@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../lib/config/errors';
+import { chatStage, deployStage, registerStage } from '../lib/local/delivery-stages';
 import {
   defaultTools,
   deployLocally,
@@ -15,26 +16,37 @@ import {
 // `npm run local [recipe]` (.ci/local.sh): one recipe through the artifacts synth wrote, on this machine.
 const DEFAULT_RECIPE = 'recipes/gpt-oss-20b-multilingual-lora.yaml';
 const STAGES = ['train', 'register', 'deploy'] as const;
+type Until = (typeof STAGES)[number];
+const QUESTION = 'What is the capital of Australia?';
+
+interface LocalOptions {
+  readonly until: Until;
+  readonly maxSteps: string;
+  readonly workDir: string;
+  readonly keepQualityGate?: boolean;
+}
 
 const program = new Command('local')
-  .description('run one recipe through its synthesized pipeline on this machine (moto, CPU, tiny model)')
+  .description('run one recipe through its synthesized pipeline, REGISTER and DEPLOY on this machine (moto, CPU)')
   .argument('[recipe]', 'recipe file', DEFAULT_RECIPE)
-  .addOption(new Option('--until <stage>', 'stop after this stage').choices(STAGES).default('train'))
+  .addOption(new Option('--until <stage>', 'stop after this stage').choices(STAGES).default('deploy'))
   .option('--max-steps <n>', 'the pipeline MaxSteps parameter (training steps on the tiny model)', '12')
-  .option('--work-dir <dir>', 'where the job directories and cdk.out go', 'local-run')
-  .action(async (recipe: string, opts: { until: string; maxSteps: string; workDir: string }) => {
+  .option('--keep-quality-gate', "keep the recipe's max_eval_loss (a tiny random model does not reach it)")
+  .option('--work-dir <dir>', 'where the job directories, endpoints and cdk.out go', 'local-run')
+  .action(async (recipe: string, opts: LocalOptions) => {
     const log = (line: string): void => void process.stdout.write(`${line}\n`);
     const repoRoot = path.resolve(__dirname, '..');
     const started = Date.now();
-    if (opts.until !== 'train') {
-      // the REGISTER and DEPLOY state machines are not run locally yet (README "Local run": fidelity notes).
-      throw new ConfigError('--until', [`"${opts.until}" is not available locally yet; use --until train`]);
-    }
     const workDir = path.resolve(opts.workDir);
     fs.rmSync(workDir, { recursive: true, force: true });
     let platform: LocalPlatform | undefined;
     try {
-      platform = await deployLocally(recipe, { workDir, tools: defaultTools(repoRoot), log });
+      platform = await deployLocally(recipe, {
+        workDir,
+        tools: defaultTools(repoRoot),
+        log,
+        qualityGate: opts.keepQualityGate ? 'recipe' : 'better-than-chance',
+      });
       const p = platform;
       const hyperParameters = localHyperParameters(p, Number(opts.maxSteps));
       log(
@@ -54,27 +66,38 @@ const program = new Command('local')
         process.exitCode = 1;
         return;
       }
-      if (gate) {
-        // a randomly initialised 2-layer model does not reach a real recipe's max_eval_loss: the execution ends
-        // Failed as it would on SageMaker (nothing would be registered), and its job output is still there to try.
-        log(`    the quality gate stopped the execution (${gate.name}), as expected of a tiny random model`);
-      }
       const props = (trained?.properties ?? {}) as { ModelArtifacts?: { S3ModelArtifacts?: string } };
       log(`    model: ${props.ModelArtifacts?.S3ModelArtifacts}`);
-      await stage('reply from the trained model (the merged output the job wrote)', log, async () => {
-        const model = path.join(workDir, 'jobs', trained?.name ?? '', 'opt_ml', 'model');
-        const proc = spawnSync(p.tools.python, ['-m', 'gpt_oss_train.local_job', 'reply', '--model', model], {
-          encoding: 'utf8',
-          env: { ...process.env, PYTHONPATH: path.join(repoRoot, 'training-code') },
-        });
-        if (proc.status !== 0) throw new Error(`reply failed:\n${proc.stderr}`);
-        log(proc.stdout.trimEnd().replace(/^/gm, '    '));
-      });
+      if (gate || opts.until === 'train') {
+        // stopped at the recipe's own gate (--keep-quality-gate), as SageMaker would: nothing is registered, and
+        // the job's output is still there to try.
+        if (gate) log(`    the quality gate stopped the execution (${gate.name}); nothing is registered`);
+        await replyFromJobOutput(p, trained?.name ?? '', log);
+      } else {
+        const registered = await registerStage(p, result, log);
+        if (opts.until === 'deploy') {
+          await deployStage(p, registered, log);
+          await chatStage(p, QUESTION, log);
+        }
+      }
       log(`local run finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     } finally {
       await platform?.stop();
     }
   });
+
+/** The merged model the job wrote answers the sample's first prompt (no endpoint: the run stopped before). */
+async function replyFromJobOutput(p: LocalPlatform, step: string, log: (line: string) => void): Promise<void> {
+  await stage('reply from the trained model (the merged output the job wrote)', log, () => {
+    const model = path.join(p.workDir, 'jobs', step, 'opt_ml', 'model');
+    const proc = spawnSync(p.tools.python, ['-m', 'gpt_oss_train.local_job', 'reply', '--model', model], {
+      encoding: 'utf8',
+      env: { ...process.env, PYTHONPATH: path.join(p.tools.repoRoot, 'training-code') },
+    });
+    if (proc.status !== 0) throw new Error(`reply failed:\n${proc.stderr}`);
+    log(proc.stdout.trimEnd().replace(/^/gm, '    '));
+  });
+}
 
 program.parseAsync().catch((e: unknown) => {
   process.stderr.write(

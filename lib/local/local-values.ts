@@ -13,6 +13,8 @@ export const LOCAL_ACCOUNT = '123456789012';
 export const LOCAL_REGION = 'us-east-1';
 
 export interface LocalDeployValues {
+  /** The deployment's resource name prefix (`<namePrefix>-<stage>`). */
+  readonly prefix: string;
   readonly artifactsBucket: string;
   readonly datasetsBucket: string;
   /** Stack parameter name -> local value (`CodeS3Uri` is filled in once the code deployment is known). */
@@ -27,6 +29,7 @@ export function localDeployValues(config: Pick<AppConfig, 'namePrefix' | 'stage'
   const arn = (service: string, resource: string): string =>
     `arn:aws:${service}:${service === 'iam' ? '' : LOCAL_REGION}:${LOCAL_ACCOUNT}:${resource}`;
   return {
+    prefix,
     artifactsBucket,
     datasetsBucket,
     stackParameters: {

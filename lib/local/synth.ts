@@ -9,6 +9,7 @@ import type { Json } from '../pipeline/expressions';
 import { formatFinding } from '../recipes/findings';
 import { toLoadedRecipe, validateRecipeFile } from '../recipes/validate-recipe';
 import { type LocalDeployValues, localDeployValues } from './local-values';
+import type { StackTemplate } from './stack-values';
 
 /**
  * Synthesizes the platform for ONE recipe (so another recipe's problem cannot block this run) and reads back
@@ -36,6 +37,10 @@ export interface SynthesizedRecipe {
   readonly values: LocalDeployValues;
   /** cdk.out directory of this synth. */
   readonly outdir: string;
+  /** Every top-level stack's template, by stack name. */
+  readonly stacks: ReadonlyMap<string, StackTemplate>;
+  /** Name of the stack with the REGISTER and DEPLOY state machines. */
+  readonly deploymentStackName: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -78,12 +83,16 @@ export function synthesizeRecipe(
   fs.rmSync(options.outdir, { recursive: true, force: true });
   // bundling is skipped: the Lambda handlers are not run here.
   const app = new cdk.App({ outdir: options.outdir, context: { ...context, 'aws:cdk:bundling-stacks': [] } });
-  createStacks(app, { config, recipes: [recipe], gitSha: 'local' });
+  const platform = createStacks(app, { config, recipes: [recipe], gitSha: 'local' });
   const assembly = app.synth();
   const values = localDeployValues(config);
 
   const templates: Obj[] = [];
-  for (const stack of assembly.stacks) templates.push(stack.template as Obj);
+  const stacks = new Map<string, StackTemplate>();
+  for (const stack of assembly.stacks) {
+    templates.push(stack.template as Obj);
+    stacks.set(stack.stackName, stack.template as StackTemplate);
+  }
   for (const file of fs.readdirSync(options.outdir).filter((f) => f.endsWith('.nested.template.json'))) {
     templates.push(JSON.parse(fs.readFileSync(path.join(options.outdir, file), 'utf8')) as Obj);
   }
@@ -148,5 +157,7 @@ export function synthesizeRecipe(
     files,
     values: { ...values, codeS3Uri, stackParameters },
     outdir: options.outdir,
+    stacks,
+    deploymentStackName: platform.deployment.stackName,
   };
 }

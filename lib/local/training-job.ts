@@ -1,11 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { CreateTrainingJobCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { Json } from '../pipeline/expressions';
 import { errorsOf, validateRequests } from './botocore-shapes';
 import type { TrainingJobOutcome } from './interpreter';
+import { downloadPrefix, uploadDir, withSlash } from './s3-files';
 
 /**
  * Runs one CreateTrainingJob request on this machine the way SageMaker runs a training job (docs/local-fidelity.md
@@ -54,64 +55,21 @@ export interface Sandbox {
 /**
  * `argv` set up to run with no network but loopback: in a new user and network namespace where the machine allows
  * it (loopback brought up for the job's own rendezvous), else with a guard every Python process loads that refuses
- * connections and name lookups leaving the machine. `GPT_OSS_LOCAL_SANDBOX=guard` picks the guard.
+ * connections and name lookups leaving the machine. `GPT_OSS_LOCAL_SANDBOX=guard` picks the guard, and so does a
+ * server other local processes must reach (a namespace has its own loopback).
  */
-export function sandboxed(argv: readonly string[], env: Readonly<Record<string, string>>): Sandbox {
-  if (process.env.GPT_OSS_LOCAL_SANDBOX !== 'guard' && networkSandboxAvailable()) {
+export function sandboxed(
+  argv: readonly string[],
+  env: Readonly<Record<string, string>>,
+  prefer: Sandbox['kind'] = 'namespace',
+): Sandbox {
+  if (prefer === 'namespace' && process.env.GPT_OSS_LOCAL_SANDBOX !== 'guard' && networkSandboxAvailable()) {
     const command = ['unshare', '-rn', 'sh', '-c', 'ip link set lo up 2>/dev/null; exec "$@"', 'job', ...argv];
     return { kind: 'namespace', command, env: { ...env } };
   }
   const guard = path.join(__dirname, 'sandbox');
   const pythonPath = [guard, env.PYTHONPATH].filter(Boolean).join(path.delimiter);
   return { kind: 'guard', command: [...argv], env: { ...env, PYTHONPATH: pythonPath } };
-}
-
-function parseS3Uri(uri: string): { bucket: string; key: string } {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  if (!m) throw new Error(`not an S3 URI: ${uri}`);
-  return { bucket: m[1], key: m[2] };
-}
-
-function withSlash(uri: string): string {
-  return uri.endsWith('/') ? uri : `${uri}/`;
-}
-
-async function downloadPrefix(s3: S3Client, uri: string, dir: string): Promise<number> {
-  const { bucket, key: prefix } = parseS3Uri(uri);
-  let token: string | undefined;
-  let count = 0;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) {
-      const key = object.Key ?? '';
-      const rel = key.slice(prefix.length).replace(/^\/+/, '');
-      if (!rel || rel.endsWith('/')) continue;
-      const target = path.join(dir, rel);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      fs.writeFileSync(
-        target,
-        await (body.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-      );
-      count += 1;
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return count;
-}
-
-async function uploadDir(s3: S3Client, dir: string, uri: string): Promise<number> {
-  if (!fs.existsSync(dir)) return 0;
-  const { bucket, key: prefix } = parseS3Uri(withSlash(uri));
-  let count = 0;
-  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    const key = `${prefix}${path.relative(dir, file).split(path.sep).join('/')}`;
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: fs.readFileSync(file) }));
-    count += 1;
-  }
-  return count;
 }
 
 /** The last value each MetricDefinitions regex captured in the log, as DescribeTrainingJob's FinalMetricDataList. */

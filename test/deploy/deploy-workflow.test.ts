@@ -83,7 +83,7 @@ const enteredStates = new Set<string>();
 
 beforeAll(async () => {
   // moto's hard-coded endpoint instance types predate g6e/p4d/p5: this server checks botocore's enum instead.
-  moto = await startMotoServer({ serverScript: path.join(__dirname, '../support/moto_server_current_types.py') });
+  moto = await startMotoServer({ serverScript: path.join(__dirname, '../../lib/local/moto_server_current_types.py') });
   fixture = buildDeploymentStack();
   deploy = deployDefinition(fixture);
   register = registerDefinition(fixture);

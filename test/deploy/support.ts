@@ -11,6 +11,7 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { IConstruct } from 'constructs';
 import type { AppConfig } from '../../lib/config/app-config';
 import { loadRecipe } from '../../lib/config/load-recipes';
+import { modelPackageStateEvent, pipelineExecutionStatusEvent } from '../../lib/local/events';
 import { servingSettingsFiles } from '../../lib/constructs/serving-settings';
 import { type AnalyzedRecipe, analyzeLoadedRecipe } from '../../lib/recipes/recipe-analysis';
 import { DeploymentStack, type DeploymentStackProps } from '../../lib/stacks/deployment-stack';
@@ -183,57 +184,21 @@ export async function createNotificationInbox(endpoint: string): Promise<{ read(
 
 /** The EventBridge event SageMaker sends when a pipeline execution succeeds. */
 export function pipelineSucceededEvent(pipelineName: string, executionId: string): Record<string, unknown> {
-  const pipelineArn = `arn:aws:sagemaker:${TEST_REGION}:${TEST_ACCOUNT}:pipeline/${pipelineName}`;
-  return {
-    version: '0',
-    id: `evt-${executionId}`,
-    'detail-type': 'SageMaker Model Building Pipeline Execution Status Change',
-    source: 'aws.sagemaker',
-    account: TEST_ACCOUNT,
-    time: '2026-11-27T12:00:00Z',
-    region: TEST_REGION,
-    resources: [pipelineArn, `${pipelineArn}/execution/${executionId}`],
-    detail: {
-      pipelineExecutionDisplayName: `execution-${executionId}`,
-      currentPipelineExecutionStatus: 'Succeeded',
-      previousPipelineExecutionStatus: 'Executing',
-      executionStartTime: '2026-11-27T09:00:00Z',
-      executionEndTime: '2026-11-27T12:00:00Z',
-      pipelineArn,
-      pipelineExecutionArn: `${pipelineArn}/execution/${executionId}`,
-    },
-  };
+  return pipelineExecutionStatusEvent({ pipelineName, executionId, status: 'Succeeded' });
 }
 
 /** The EventBridge event SageMaker sends when a model package version becomes Approved. */
 export function packageApprovedEvent(packageArn: string, groupName: string, version: number): Record<string, unknown> {
-  return {
-    version: '0',
-    id: `evt-${groupName}-${version}`,
-    'detail-type': 'SageMaker Model Package State Change',
-    source: 'aws.sagemaker',
-    account: TEST_ACCOUNT,
-    time: '2026-11-27T13:00:00Z',
-    region: TEST_REGION,
-    resources: [packageArn],
-    detail: {
-      ModelPackageGroupName: groupName,
-      ModelPackageVersion: version,
-      ModelPackageArn: packageArn,
-      ModelApprovalStatus: 'Approved',
-      ModelPackageStatus: 'Completed',
-      CreationTime: 1796032800000,
-      LastModifiedTime: 1796036400000,
-    },
-  };
+  return modelPackageStateEvent({ packageArn, groupName, version, approvalStatus: 'Approved' });
 }
 
-/** A training job as a recipe pipeline creates it (uncompressed output, contract environment), in moto. */
 /** The files a fine-tuning job leaves under `<output path>/<job>/output/model/` (tiny stand-ins). */
 export const MODEL_FILES: Readonly<Record<string, string>> = {
   'config.json': '{"model_type":"gpt_oss"}',
   'model.safetensors': 'weights of the fine-tuned model',
   'evaluation.json': '{"eval_loss":1.0425}',
+  // a LoRA job keeps its adapter beside the merged model (training-code/sft.py)
+  'adapter/adapter_config.json': '{"peft_type":"LORA"}',
 };
 
 /**

@@ -7,7 +7,7 @@ export type MotoServer = LocalMoto;
 export interface MotoServerOptions {
   /**
    * A Python script (run with the venv's python, moto_server's arguments) that adjusts moto and then runs
-   * its server, e.g. test/support/moto_server_current_types.py.
+   * its server, e.g. lib/local/moto_server_current_types.py.
    * @default - the plain `moto_server`
    */
   readonly serverScript?: string;

@@ -87,7 +87,7 @@ export function registryCopyPhase(
 
   // first every file is checked, then copied: a bad file fails the registration before anything is copied.
   const checkAll = new sfn.Map(scope, 'Check model files', {
-    comment: 'Flat files of at most 5 GiB; each item becomes { key, size, file, keyPrefix }.',
+    comment: 'Files of at most 5 GiB, at most one directory deep; each item becomes { key, size, file, keyPrefix }.',
     itemsPath: '$.listing.result.Contents',
     itemSelector: {
       key: sfn.JsonPath.stringAt('$$.Map.Item.Value.Key'),
@@ -158,7 +158,11 @@ export function registryCopyPhase(
   );
 }
 
-/** One check iteration: the file's name from its key, then flat and small enough, or a Fail naming why. */
+/**
+ * One check iteration: the file's path below the model directory from its key — a file, or a file in one
+ * subdirectory (a LoRA job keeps its adapter in `adapter/` beside the merged model) — and small enough for one
+ * CopyObject; otherwise a Fail naming why.
+ */
 function checkOneFile(scope: Construct): sfn.IChainable {
   const split = new sfn.Pass(scope, 'Split key', {
     parameters: {
@@ -173,32 +177,29 @@ function checkOneFile(scope: Construct): sfn.IChainable {
     parameters: { 'value.$': 'States.ArrayLength($.parts)' },
     resultPath: '$.count',
   });
+  // the source prefix has at least two parts (models/<recipe>/...), so the key has a part before its name.
+  const last = 'States.ArrayGetItem($.parts, States.MathAdd($.count.value, -1))';
+  const parent = 'States.ArrayGetItem($.parts, States.MathAdd($.count.value, -2))';
   const name = new sfn.Pass(scope, 'File name', {
     parameters: {
       'key.$': '$.key',
       'size.$': '$.size',
       'keyPrefix.$': '$.keyPrefix',
-      'file.$': 'States.ArrayGetItem($.parts, States.MathAdd($.count.value, -1))',
-      'expectedKey.$':
-        "States.Format('{}{}', $.sourceKeyPrefix, States.ArrayGetItem($.parts, States.MathAdd($.count.value, -1)))",
+      'name.$': last,
+      'nestedName.$': `States.Format('{}/{}', ${parent}, ${last})`,
+      'flatKey.$': `States.Format('{}{}', $.sourceKeyPrefix, ${last})`,
+      'nestedKey.$': `States.Format('{}{}/{}', $.sourceKeyPrefix, ${parent}, ${last})`,
     },
   });
-  const checked = new sfn.Pass(scope, 'File checked', {
-    parameters: { 'key.$': '$.key', 'size.$': '$.size', 'file.$': '$.file', 'keyPrefix.$': '$.keyPrefix' },
-  });
+  const checked = (id: string, file: string) =>
+    new sfn.Pass(scope, id, {
+      parameters: { 'key.$': '$.key', 'size.$': '$.size', 'file.$': file, 'keyPrefix.$': '$.keyPrefix' },
+    });
   return split
     .next(count)
     .next(name)
     .next(
       new sfn.Choice(scope, 'File copyable?')
-        .when(
-          sfn.Condition.not(sfn.Condition.stringEqualsJsonPath('$.key', '$.expectedKey')),
-          new sfn.Fail(scope, 'Nested model file', {
-            error: 'NestedModelFile',
-            comment: 'Model directories are flat (save_pretrained); a subdirectory would lose its path.',
-            cause: 'a file of the model output is in a subdirectory; the registry keeps flat model directories only',
-          }),
-        )
         .when(
           sfn.Condition.numberGreaterThan('$.size', MAX_COPY_BYTES),
           new sfn.Fail(scope, 'Model file too large', {
@@ -207,7 +208,20 @@ function checkOneFile(scope: Construct): sfn.IChainable {
               'a model file is larger than 5 GiB, the most one CopyObject copies; save the model in smaller shards',
           }),
         )
-        .otherwise(checked),
+        .when(sfn.Condition.stringEqualsJsonPath('$.key', '$.flatKey'), checked('File checked', '$.name'))
+        .when(
+          sfn.Condition.stringEqualsJsonPath('$.key', '$.nestedKey'),
+          checked('File in a subdirectory checked', '$.nestedName'),
+        )
+        .otherwise(
+          new sfn.Fail(scope, 'Nested model file', {
+            error: 'NestedModelFile',
+            comment: 'save_pretrained writes flat directories; one level (adapter/) is kept with its path.',
+            cause:
+              'a file of the model output is more than one directory below it; the registry keeps the model ' +
+              'directory and its direct subdirectories only',
+          }),
+        ),
     );
 }
 

@@ -5,7 +5,7 @@ p4d and p5 families, so every instance type that can serve GPT-OSS is rejected w
 This keeps the check but takes the allowed values from botocore's ``ProductionVariantInstanceType`` enum (the
 model the AWS SDKs are generated from), then starts moto's server with the same arguments as ``moto_server``:
 
-    .venv/bin/python test/support/moto_server_current_types.py -H 127.0.0.1 -p 5000
+    .venv/bin/python lib/local/moto_server_current_types.py -H 127.0.0.1 -p 5000
 """
 
 from __future__ import annotations
