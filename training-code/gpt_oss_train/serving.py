@@ -112,7 +112,9 @@ class Engine:
         self.config = config
         self.tokenizer = AutoTokenizer.from_pretrained(config.model_dir, local_files_only=True)
         if not self.tokenizer.chat_template:
-            raise ServingConfigError(f"{MODEL}={config.model_dir}: the tokenizer has no chat template; {MODEL_DIR_HINT}")
+            raise ServingConfigError(
+                f"{MODEL}={config.model_dir}: the tokenizer has no chat template; {MODEL_DIR_HINT}"
+            )
         # float32: bf16 matmuls are several times slower on most CPUs; upcasting the bf16 checkpoint is exact
         self.model = AutoModelForCausalLM.from_pretrained(config.model_dir, dtype=torch.float32, local_files_only=True)
         self.model.eval()
@@ -190,7 +192,9 @@ class Engine:
         options = {
             "max_new_tokens": max_new_tokens,
             "eos_token_id": self.stop_ids,
-            "pad_token_id": self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.stop_ids[0],
+            "pad_token_id": self.tokenizer.pad_token_id
+            if self.tokenizer.pad_token_id is not None
+            else self.stop_ids[0],
         }
         if request.temperature == 0:
             options.update(do_sample=False, temperature=None, top_p=None, top_k=None)
@@ -286,8 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ERROR {err}", file=sys.stderr)
         return 2
     except Exception as err:
-        print(f"ERROR {MODEL}={config.model_dir}: the model cannot be loaded ({_first_line(err)}); {MODEL_DIR_HINT}",
-              file=sys.stderr)
+        print(
+            f"ERROR {MODEL}={config.model_dir}: the model cannot be loaded ({_first_line(err)}); {MODEL_DIR_HINT}",
+            file=sys.stderr,
+        )
         return 2
     try:
         server = ThreadingHTTPServer((args.host, args.port), make_handler(engine))

@@ -84,7 +84,9 @@ def _text_content(content, where: str) -> str:
         texts = []
         for i, part in enumerate(content):
             if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
-                raise bad_request(f"{where}.content[{i}]: only text parts ({{'type': 'text', 'text': ...}}) are served")
+                raise bad_request(
+                    f"{where}.content[{i}]: only text parts ({{'type': 'text', 'text': ...}}) are served"
+                )
             texts.append(part["text"])
         return "".join(texts)
     raise bad_request(f"{where}.content: expected a string or a list of text parts, found {type(content).__name__}")
@@ -145,7 +147,9 @@ def parse_chat_request(body: bytes, served_model_name: str, defaults: dict) -> C
     if effort is not None and effort not in REASONING_EFFORTS:
         raise bad_request(f"reasoning_effort: found {effort!r}; expected one of {', '.join(REASONING_EFFORTS)}")
     stop = doc.get("stop")
-    if stop is not None and not (isinstance(stop, str) or (isinstance(stop, list) and all(isinstance(s, str) for s in stop))):
+    if stop is not None and not (
+        isinstance(stop, str) or (isinstance(stop, list) and all(isinstance(s, str) for s in stop))
+    ):
         raise bad_request(f"stop: found {stop!r}; expected a string or a list of strings")
     if doc.get("n", 1) != 1:
         raise bad_request(f"n: found {doc.get('n')!r}; the local stand-in generates one choice per request (n: 1)")
