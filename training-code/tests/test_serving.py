@@ -312,7 +312,9 @@ def test_the_reply_is_what_the_model_generates(server, merged_model_dir):
         reasoning,
         content,
     )
-    assert body["usage"]["prompt_tokens"] == inputs.input_ids.shape[1]
+    # the prompt was rendered with the request's reasoning effort
+    assert body["prompt_token_ids"] == inputs.input_ids[0].tolist()
+    assert "Reasoning: low" in rendered
 
 
 def test_greedy_is_deterministic_and_seeded_sampling_repeats(server):
