@@ -226,7 +226,10 @@ def make_handler(engine: Engine):
 
         def _route(self) -> None:
             started = time.monotonic()
-            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = 0  # then the body is empty, and not valid JSON
             body = self.rfile.read(length) if length > 0 else b""
             if self.path == "/ping" and self.command in ("GET", "POST"):
                 self._send(HTTPStatus.OK, None)
