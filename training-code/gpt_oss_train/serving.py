@@ -158,7 +158,12 @@ class Engine:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
     def complete(self, request: ChatRequest) -> tuple[dict, str]:
-        """The chat.completion for a checked request, and a short summary for the log line."""
+        """The chat.completion for a checked request, and a short summary for the log line. One at a time: the
+        model generates for one request, and a fast tokenizer must not be used from two threads at once."""
+        with self.lock:
+            return self._complete(request)
+
+    def _complete(self, request: ChatRequest) -> tuple[dict, str]:
         prompt_ids = self.render(request)
         error = context_length_error(len(prompt_ids), request.max_tokens, self.max_model_len)
         if error:
@@ -200,7 +205,7 @@ class Engine:
             options.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         else:  # vLLM samples without top-k unless asked
             options.update(do_sample=True, temperature=request.temperature, top_p=request.top_p, top_k=0)
-        with self.lock, torch.no_grad():
+        with torch.no_grad():
             if request.seed is not None:
                 torch.manual_seed(request.seed)
             output = self.model.generate(input_ids=inputs, attention_mask=torch.ones_like(inputs), **options)

@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -318,7 +319,9 @@ def test_the_reply_is_what_the_model_generates(server, merged_model_dir):
 
 
 def test_greedy_is_deterministic_and_seeded_sampling_repeats(server):
-    first, second = chat(server)[1], chat(server)[1]
+    # two requests at once: the threaded server answers both, generating one at a time
+    with ThreadPoolExecutor(2) as pool:
+        first, second = [answer for _, answer in pool.map(lambda _: chat(server), range(2))]
     assert first["choices"][0]["message"] == second["choices"][0]["message"]
     sampled = [chat(server, temperature=1.0, seed=7, max_tokens=12)[1]["choices"][0]["message"] for _ in range(2)]
     assert sampled[0] == sampled[1]
