@@ -11,7 +11,7 @@ one CPU so the local loop can register, deploy and chat with what training wrote
 * the same environment: SM_VLLM_MODEL (the model directory), SM_VLLM_SERVED_MODEL_NAME, SM_VLLM_MAX_MODEL_LEN;
   SM_VLLM_TENSOR_PARALLEL_SIZE and SM_VLLM_GPU_MEMORY_UTILIZATION are accepted and reported as not applicable on
   CPU; any other SM_VLLM_* is printed as ignored locally; the model loads offline, as HF_HUB_OFFLINE=1 makes it;
-* the model directory loaded with transformers (checkpoint dtype), and only then the port opened: no answer on
+* the model directory loaded with transformers (in float32 on CPU), and only then the port opened: no answer on
   /ping means "still loading", as the platform's health check reads it;
 * the request format and the `chat.completion` response (gpt_oss_train/serving_protocol.py), the prompt rendered
   with the directory's own chat template, the context-length check against SM_VLLM_MAX_MODEL_LEN, generation
