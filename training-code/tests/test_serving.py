@@ -21,7 +21,7 @@ from gpt_oss_train.serving import ServingConfigError, read_config
 
 SERVED = "tiny-gpt-oss-lora"
 MAX_MODEL_LEN = 512
-TRAIN_STEPS = 40
+MAX_TRAIN_STEPS = 150
 
 
 # --- the harmony split (vLLM's parse_chat_output rules), on completions as the tokenizer decodes them ---------
@@ -179,8 +179,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prompt_and_reply() -> tuple[list[dict], str]:
-    """The first sample conversation without its answer, and the harmony text of that answer."""
+def prompt_and_reply() -> tuple[list[dict], dict]:
+    """The first sample conversation without its answer, and the answer (`thinking`: analysis, `content`: final)."""
     conversation = conversations()[0]
     return conversation[:-1], conversation[-1]
 
@@ -188,28 +188,48 @@ def prompt_and_reply() -> tuple[list[dict], str]:
 @pytest.fixture(scope="module")
 def merged_model_dir(tmp_path_factory) -> Path:
     """A tiny GPT-OSS that learned to answer the first sample prompt in harmony (analysis, then final), saved in
-    bf16 with save_pretrained: the shape of the merged model the training job writes."""
+    bf16 with save_pretrained: the shape of the merged model the training job writes. Trained (about 40 steps)
+    until the loss is low enough for a wide margin and its bf16 weights, run greedily in float32 as the server runs
+    them, reproduce the reply."""
     import torch
 
     from gpt_oss_train.tiny import build_tiny_model, build_tiny_tokenizer
 
     tokenizer = build_tiny_tokenizer(conversations())
     model = build_tiny_model(tokenizer)
-    prompt, _ = prompt_and_reply()
-    full = tokenizer.apply_chat_template([*prompt, conversations()[0][-1]], tokenize=False)
+    prompt, reply = prompt_and_reply()
+    full = tokenizer.apply_chat_template([*prompt, reply], tokenize=False)
     prefix = tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
     ids = tokenizer(full, add_special_tokens=False, return_tensors="pt").input_ids
+    start = len(tokenizer(prefix, add_special_tokens=False).input_ids)
     labels = ids.clone()
-    labels[:, : len(tokenizer(prefix, add_special_tokens=False).input_ids)] = -100
+    labels[:, :start] = -100
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    for _ in range(TRAIN_STEPS):
-        model(input_ids=ids, labels=labels).loss.backward()
+    for step in range(1, MAX_TRAIN_STEPS + 1):
+        loss = model(input_ids=ids, labels=labels).loss
+        loss.backward()
         optimizer.step()
         optimizer.zero_grad()
+        if step % 10 == 0 and loss.item() < 0.005 and says_the_reply(model, ids, start):
+            break
+    else:
+        pytest.fail(f"the tiny model did not learn the sample reply in {MAX_TRAIN_STEPS} steps")
     out = tmp_path_factory.mktemp("merged-model")
     model.to(torch.bfloat16).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
+
+
+def says_the_reply(model, ids, start: int) -> bool:
+    """Whether the model, rounded to bf16 and run greedily in float32, generates ids[start:] after ids[:start]."""
+    import copy
+
+    import torch
+
+    rounded = copy.deepcopy(model).to(torch.bfloat16).to(torch.float32).eval()
+    with torch.no_grad():
+        output = rounded.generate(input_ids=ids[:, :start], max_new_tokens=ids.shape[1] - start + 5, do_sample=False)
+    return output[0, start:].tolist() == ids[0, start:].tolist()
 
 
 def call(port: int, path: str, body=None, method: str = "POST") -> tuple[int, dict | None]:
