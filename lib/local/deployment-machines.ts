@@ -4,8 +4,8 @@ import { CreateModelPackageGroupCommand, type SageMakerClient } from '@aws-sdk/c
 import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { LocalRule } from './event-bus';
-import { resolveIntrinsics } from './state-machine';
 import { localStackValues, type StackTemplate } from './stack-values';
+import { resolveIntrinsics } from './state-machine';
 import type { SynthesizedRecipe } from './synth';
 
 /**

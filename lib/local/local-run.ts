@@ -4,10 +4,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreatePipelineCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import type { Json } from '../pipeline/expressions';
-import type { Scalar } from '../pipeline/resolve';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as YAML from 'yaml';
+import type { Json } from '../pipeline/expressions';
+import type { Scalar } from '../pipeline/resolve';
 import {
   createInEmulator,
   type DeploymentMachines,
@@ -210,25 +210,26 @@ export async function deployLocally(
     workDir,
     log: (line) => log(`      ${line}`),
   });
-  let front: SageMakerFront | undefined;
+  // the bus's state machines call the front, which puts SageMaker's events on the bus: the address comes last.
+  const frontAddress = { endpoint: '' };
   const bus = new LocalEventBus(deployment.rules, (machine, event) =>
     runLocally((deployment.machines.get(machine) as LocalStateMachine).definition, event, {
-      endpoint: (front as SageMakerFront).endpoint,
+      endpoint: frontAddress.endpoint,
       // Wait states pause 1/60 of their time: a one-minute poll takes a second here.
       waitMilliseconds: (seconds) => (seconds * 1000) / 60,
       executionName: `${machine.replace(/[0-9A-F]{8}$/, '')}-${Date.now()}`,
     }),
   );
-  front = await startSageMakerFront({
+  const front = await startSageMakerFront({
     motoEndpoint: moto.endpoint,
     endpoints,
     sagemaker: motoSageMaker,
     onEvent: (event) => void bus.put(event),
   });
+  frontAddress.endpoint = front.endpoint;
   const s3 = new S3Client(clientConfig(front.endpoint));
   const sagemaker = new SageMakerClient(clientConfig(front.endpoint));
   const sns = new SNSClient(clientConfig(front.endpoint));
-  const frontRef = front;
   const platform: LocalPlatform = {
     synth,
     moto,
@@ -240,7 +241,7 @@ export async function deployLocally(
     deployment,
     bus,
     async stop() {
-      await frontRef.stop();
+      await front.stop();
       for (const client of [s3, sagemaker, sns, motoS3, motoSageMaker]) client.destroy();
       await moto.stop();
     },

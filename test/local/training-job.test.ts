@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { DescribeTrainingJobCommand } from '@aws-sdk/client-sagemaker';
+import { DescribeTrainingJobCommand, ListModelPackagesCommand } from '@aws-sdk/client-sagemaker';
+import { pipelineExecutionStatusEvent } from '../../lib/local/events';
 import type { StepRecord } from '../../lib/local/interpreter';
 import {
   defaultTools,
@@ -93,6 +94,18 @@ test('the synthesized job trains, and SageMaker-placed outputs, metrics and the 
   expect(described.TrainingJobName).toBe(name);
   expect(result.status).toBe('Failed');
   expect(result.failureReason).toMatch(/^final eval_loss [0-9.]+ is above the quality gate max_eval_loss 1\.6/);
+
+  // AND nothing is registered: the execution's "Failed" event matches no synthesized rule, so REGISTER never starts.
+  const failed = pipelineExecutionStatusEvent({
+    pipelineName: platform.synth.pipelineName,
+    executionId: result.execution.PipelineExecutionId,
+    status: 'Failed',
+  });
+  expect(platform.bus.put(failed)).toEqual([]);
+  const [group] = platform.deployment.packageGroups;
+  const packages = await platform.sagemaker.send(new ListModelPackagesCommand({ ModelPackageGroupName: group }));
+  expect(packages.ModelPackageSummaryList ?? []).toEqual([]);
+  expect(await keysUnder(`s3://${platform.synth.values.artifactsBucket}/registry/`)).toEqual([]);
 }, 600_000);
 
 /** The definition without the `model` channel, and without the listed Environment variables. */
