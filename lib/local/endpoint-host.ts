@@ -5,7 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { DescribeEndpointConfigCommand, DescribeModelCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { freePort } from './moto';
 import { downloadPrefix, withSlash } from './s3-files';
-import { sandboxed } from './training-job';
+import { sandboxed } from './sandbox';
 
 /**
  * The hosting side of the local SageMaker: when an endpoint is created, what SageMaker does before it reports

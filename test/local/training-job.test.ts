@@ -13,7 +13,7 @@ import {
   localHyperParameters,
   type LocalPlatform,
 } from '../../lib/local/local-run';
-import { networkSandboxAvailable, sandboxed } from '../../lib/local/training-job';
+import { networkSandboxAvailable, sandboxed } from '../../lib/local/sandbox';
 import type { Json } from '../../lib/pipeline/expressions';
 import { REPO_ROOT, venvTool } from '../support/python-tools';
 
