@@ -96,7 +96,12 @@ export async function deployStage(platform: LocalPlatform, registered: Registere
     async () => {
       runs = [...runs, ...(await settle(platform, log))];
       const deploy = single(runs, 'deploy');
-      if (deploy.result.status !== 'SUCCEEDED') throw new Error(`${deploy.machine} failed`);
+      if (deploy.result.status !== 'SUCCEEDED') {
+        if (deploy.result.error === 'SmokeTestFailed') {
+          log('    the tiny model wrote no text on any harmony channel; train it longer (--max-steps) and run again');
+        }
+        throw new Error(`${deploy.machine} failed`);
+      }
       const smoke = deploy.result.calls.find((c) => c.action === 'invokeEndpoint' && c.result !== undefined);
       const endpointName = smoke?.params.EndpointName as string | undefined;
       if (endpointName) {

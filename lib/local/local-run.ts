@@ -163,7 +163,8 @@ function recipeForGate(
     `    quality gate: eval_loss <= ${local} (ln ${vocab}: better than a uniform guess over the tiny model's ` +
       `vocabulary) instead of the recipe's ${String(recipeGate)}; --keep-quality-gate keeps the recipe's`,
   );
-  return path.relative(dirs.repoRoot, copy);
+  const relative = path.relative(dirs.repoRoot, copy);
+  return relative.startsWith('..') ? copy : relative;
 }
 
 /** Synthesizes `recipeFile` and deploys what the platform would put in S3 and SageMaker into a fresh moto. */
