@@ -345,11 +345,7 @@ test.each([
     'ModelOutsidePlatformPrefix',
   ],
   ['no model files', { modelFiles: null }, 'NoModelFiles'],
-  [
-    'a file two directories deep',
-    { modelFiles: { 'config.json': '{}', 'sub/dir/extra.bin': 'x' } },
-    'NestedModelFile',
-  ],
+  ['a file two directories deep', { modelFiles: { 'config.json': '{}', 'sub/dir/extra.bin': 'x' } }, 'NestedModelFile'],
 ] as const)('refuses to register %s: no package, nothing in the registry', async (_name, jobOptions, error) => {
   // GIVEN a job whose output breaks the registry contract
   await createGroup(moto.endpoint, GROUP);
