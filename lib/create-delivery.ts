@@ -12,17 +12,20 @@ import { DEFAULT_CODE_DIRECTORY } from './stacks/training-stack';
 
 /**
  * The synth step's commands, in order (the README's "Delivery pipeline" section lists the same ones, and a
- * test compares them): install, the recipe report, the CDK/IAM checks on every template (cfn-lint and
- * parliament, the only Python the checks need), then `cdk synth` of this delivery config.
+ * test compares them): the Node of package.json "engines" (the image's is older; `.ci/use-node.sh`, the same
+ * script `npm test` uses), install, the recipe report, the CDK/IAM checks on every template (cfn-lint and
+ * parliament, the only Python the checks need), then `cdk synth` of this delivery config. Every Node command
+ * goes through `.ci/with-node.sh`, so none runs on the image's Node.
  * @param configFile the delivery config file given to synth (`-c configFile=`), if any
  */
 export function deliverySynthCommands(configFile?: string): string[] {
   return [
-    'npm ci',
+    'bash .ci/use-node.sh',
+    'bash .ci/with-node.sh npm ci',
     "python3 -m venv .venv && .venv/bin/pip install --quiet $(grep -E '^(cfn-lint|parliament)([=<>~ ]|$)' training-code/requirements-dev.txt)",
     'npm run recipes',
-    'npx jest --ci test/platform/app-validation.test.ts test/delivery/delivery-validation.test.ts',
-    `npx cdk synth --quiet${configFile ? ` -c configFile=${configFile}` : ''}`,
+    'bash .ci/with-node.sh npx jest --ci test/platform/app-validation.test.ts test/delivery/delivery-validation.test.ts',
+    `bash .ci/with-node.sh npx cdk synth --quiet${configFile ? ` -c configFile=${configFile}` : ''}`,
   ];
 }
 

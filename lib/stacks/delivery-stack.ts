@@ -32,8 +32,12 @@ export interface DeliveryStackProps extends cdk.StackProps {
   readonly dockerBaseImages?: readonly EcrBaseImage[];
 }
 
-/** Node.js and Python of the synth build (the project's toolchain: Node.js 20, Python 3.11). */
-const SYNTH_RUNTIMES = { nodejs: '20', python: '3.11' };
+/**
+ * Runtimes the synth build selects from the image's list: Python 3.11 (the project's), and Node.js 22 only to
+ * run `npm` and `.ci/use-node.sh`, which installs the Node of package.json "engines" (24) that every other
+ * command runs on (see `deliverySynthCommands`).
+ */
+const SYNTH_RUNTIMES = { nodejs: '22', python: '3.11' };
 
 /**
  * The delivery pipeline (CDK Pipelines, self-mutating): source from the team's repository through a

@@ -113,11 +113,18 @@ describe('delivery stack', () => {
     };
     // THEN its commands are exactly the README's, in order, ending in the synth of this delivery config
     expect(buildSpec.phases.build.commands).toEqual(readmeSynthCommands());
-    expect(buildSpec.phases.build.commands.at(-1)).toBe('npx cdk synth --quiet -c configFile=stages/delivery.yaml');
-    expect(buildSpec.phases.install).toEqual({ 'runtime-versions': { nodejs: '20', python: '3.11' } });
+    expect(buildSpec.phases.build.commands.at(-1)).toBe(
+      'bash .ci/with-node.sh npx cdk synth --quiet -c configFile=stages/delivery.yaml',
+    );
+    expect(buildSpec.phases.install).toEqual({ 'runtime-versions': { nodejs: '22', python: '3.11' } });
+    // AND the Node of package.json "engines" is chosen first, and nothing node-based runs on the image's Node
+    // (npm run scripts go through .ci/with-node.sh themselves)
+    const [first, ...rest] = buildSpec.phases.build.commands;
+    expect(first).toBe('bash .ci/use-node.sh');
+    expect(rest.filter((c) => /^(npx|npm ci|node|tsx|cdk)\b/.test(c))).toEqual([]);
     expect(buildSpec.artifacts['base-directory']).toBe('cdk.out');
     // every jest path it names exists (a renamed test file would otherwise pass unnoticed until CodeBuild)
-    const jest = buildSpec.phases.build.commands.find((c) => c.startsWith('npx jest'))!;
+    const jest = buildSpec.phases.build.commands.find((c) => c.includes('npx jest'))!;
     for (const file of jest.split(' ').filter((w) => w.startsWith('test/'))) {
       expect({ file, exists: fs.existsSync(path.join(REPO_ROOT, file)) }).toEqual({ file, exists: true });
     }
