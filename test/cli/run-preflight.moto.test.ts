@@ -3,7 +3,6 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ListPipelineExecutionsCommand, ListPipelineParametersForExecutionCommand } from '@aws-sdk/client-sagemaker';
 import { prepareData } from '../../lib/cli/commands/prepare-data';
 import { runPipeline } from '../../lib/cli/commands/run';
-import { CliError } from '../../lib/cli/errors';
 import type { MotoServer } from '../support/moto-server';
 import {
   ARTIFACTS_BUCKET,
@@ -18,6 +17,7 @@ import {
   STAGED_MODEL_PREFIX,
   putStagedModel,
   useMotoProject,
+  expectCliError,
 } from './support';
 
 /**
@@ -33,15 +33,6 @@ useMotoProject((started) => ({ moto, c, project } = started));
 
 function context() {
   return motoContext(project, moto.endpoint);
-}
-
-async function expectCliError(promise: Promise<unknown>): Promise<string> {
-  const e = await promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CliError);
-  return (e as CliError).message;
 }
 
 describe('run preflight', () => {

@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { CreateStateMachineCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { CliContext, type CliEnvironment, type GlobalOptions } from '../../lib/cli/context';
+import { CliError } from '../../lib/cli/errors';
 import type { PipelineParameter } from '../../lib/cli/pipelines';
 import { loadRecipe } from '../../lib/config/load-recipes';
 import type { PreparedDatasetManifest } from '../../lib/config/prepared-dataset';
@@ -336,4 +337,14 @@ export function useMotoProject(onStart: (started: MotoProject) => void): void {
   beforeEach(async () => {
     await started?.moto.reset();
   });
+}
+
+/** Awaits a CLI call that must fail with a {@link CliError} (the one-line error users see); returns its message. */
+export async function expectCliError(promise: Promise<unknown>): Promise<string> {
+  const e = await promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(CliError);
+  return (e as CliError).message;
 }
