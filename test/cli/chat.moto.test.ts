@@ -1,29 +1,8 @@
 import { Readable } from 'node:stream';
 import { chatOnce, chatSession } from '../../lib/cli/commands/chat';
-import type { MotoServer } from '../support/moto-server';
-import {
-  type Clients,
-  createEndpoint,
-  executeStateMachines,
-  motoContext,
-  PIPELINE,
-  queueEndpointResults,
-  useMotoProject,
-  expectCliError,
-} from './support';
+import { createEndpoint, PIPELINE, queueEndpointResults, useMotoProject, expectCliError } from './support';
 
-let moto: MotoServer;
-let c: Clients;
-let project: string;
-
-useMotoProject((started) => ({ moto, c, project } = started));
-beforeEach(async () => {
-  await executeStateMachines(moto.endpoint, false);
-});
-
-function context() {
-  return motoContext(project, moto.endpoint);
-}
+const cli = useMotoProject();
 
 describe('chat', () => {
   const completion = (content: string, reasoning?: string) =>
@@ -42,11 +21,11 @@ describe('chat', () => {
 
   test('invokes the recipe endpoint and prints reasoning and answer separately', async () => {
     // GIVEN an InService endpoint with a canned vLLM chat completion
-    await createEndpoint(c);
-    await queueEndpointResults(moto.endpoint, [
+    await createEndpoint(cli.c);
+    await queueEndpointResults(cli.moto.endpoint, [
       completion('Paris.', "L'utilisateur demande la capitale de la France."),
     ]);
-    const { ctx, env } = context();
+    const { ctx, env } = cli.context();
     // WHEN the recipe's endpoint is asked, reasoning in French
     const reply = await chatOnce(ctx, 'demo-lora', 'What is the capital of France?', { reasoningLanguage: 'French' });
     // THEN the reasoning and the answer come out separately
@@ -61,17 +40,17 @@ describe('chat', () => {
   });
 
   test('keeps a conversation in an interactive session', async () => {
-    await createEndpoint(c);
-    await queueEndpointResults(moto.endpoint, [completion('Hello!', 'Greet.'), completion('Bye!', 'Farewell.')]);
-    const { ctx } = context();
+    await createEndpoint(cli.c);
+    await queueEndpointResults(cli.moto.endpoint, [completion('Hello!', 'Greet.'), completion('Bye!', 'Farewell.')]);
+    const { ctx } = cli.context();
     const replies = await chatSession(ctx, PIPELINE, Readable.from(['hi\n', '\n', 'bye\n', '/exit\n', 'ignored\n']));
     expect(replies.map((r) => r.answer)).toEqual(['Hello!', 'Bye!']);
     ctx.close();
   });
 
   test('fails on an unknown endpoint, listing the deployment endpoints', async () => {
-    await createEndpoint(c);
-    const { ctx } = context();
+    await createEndpoint(cli.c);
+    const { ctx } = cli.context();
     const message = await expectCliError(chatOnce(ctx, 'ghost', 'hi'));
     expect(message).toBe(
       'endpoint "ghost" does not exist (also tried gptoss-test-ghost); endpoints of this deployment: gptoss-test-demo-lora (InService)',

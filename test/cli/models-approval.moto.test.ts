@@ -2,35 +2,15 @@ import { DescribeModelPackageCommand } from '@aws-sdk/client-sagemaker';
 import { setApproval } from '../../lib/cli/approval';
 import { listModels } from '../../lib/cli/commands/models';
 import { rejectCommand } from '../../lib/cli/commands/reject';
-import type { MotoServer } from '../support/moto-server';
-import {
-  CapturedEnvironment,
-  type Clients,
-  executeStateMachines,
-  motoContext,
-  registerPackage,
-  useMotoProject,
-  expectCliError,
-} from './support';
+import { CapturedEnvironment, registerPackage, useMotoProject, expectCliError } from './support';
 
-let moto: MotoServer;
-let c: Clients;
-let project: string;
-
-useMotoProject((started) => ({ moto, c, project } = started));
-beforeEach(async () => {
-  await executeStateMachines(moto.endpoint, false);
-});
-
-function context() {
-  return motoContext(project, moto.endpoint);
-}
+const cli = useMotoProject();
 
 describe('models, approve, reject', () => {
   test('lists packages per recipe with metrics from the customer metadata', async () => {
-    await registerPackage(c, { eval_loss: '1.234', train_loss: '0.987', recipe_hash: 'abc123def456' });
-    await registerPackage(c, { eval_loss: '1.1' });
-    const { ctx, env } = context();
+    await registerPackage(cli.c, { eval_loss: '1.234', train_loss: '0.987', recipe_hash: 'abc123def456' });
+    await registerPackage(cli.c, { eval_loss: '1.1' });
+    const { ctx, env } = cli.context();
     const rows = await listModels(ctx, undefined);
     expect(rows.map((r) => [r.ref, r.approval, r.metrics])).toEqual([
       ['gptoss-test-demo-lora/2', 'PendingManualApproval', { eval_loss: 1.1 }],
@@ -45,12 +25,12 @@ describe('models, approve, reject', () => {
 
   test('approves a package by recipe/version and reads the status back', async () => {
     // GIVEN a pending package
-    const arn = await registerPackage(c, { eval_loss: '1.2' });
-    const { ctx, env } = context();
+    const arn = await registerPackage(cli.c, { eval_loss: '1.2' });
+    const { ctx, env } = cli.context();
     // WHEN it is approved with a description
     const result = await setApproval(ctx, 'demo-lora/1', 'Approved', 'eval loss below 1.3; spot-checked French');
     // THEN SageMaker holds the new status and the description
-    const pkg = await c.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
+    const pkg = await cli.c.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
     expect(pkg.ModelApprovalStatus).toBe('Approved');
     // (moto's STS answers GetCallerIdentity with its default user)
     expect(pkg.ApprovalDescription).toBe(
@@ -63,13 +43,13 @@ describe('models, approve, reject', () => {
 
   test('keeps the earlier notes: a rejection after an approval appends, naming who decided each time', async () => {
     // GIVEN an approved package with a note
-    const arn = await registerPackage(c, { eval_loss: '1.2' });
-    const { ctx } = context();
+    const arn = await registerPackage(cli.c, { eval_loss: '1.2' });
+    const { ctx } = cli.context();
     await setApproval(ctx, 'demo-lora/1', 'Approved', 'looked fine');
     // WHEN it is rejected later
     await setApproval(ctx, 'demo-lora/1', 'Rejected', 'answers in the wrong language');
     // THEN both notes are there, oldest first
-    const pkg = await c.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
+    const pkg = await cli.c.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
     expect(pkg.ApprovalDescription).toBe(
       [
         'Approved by arn:aws:sts::123456789012:user/moto: looked fine',
@@ -80,13 +60,13 @@ describe('models, approve, reject', () => {
   });
 
   test('rejects a package by ARN through the commander command, with a default description', async () => {
-    const arn = await registerPackage(c, { eval_loss: '3.2' });
-    const env = new CapturedEnvironment(project, { USER: 'tester' });
-    await rejectCommand(env).parseAsync(['--endpoint-url', moto.endpoint, '--region', 'us-east-1', arn], {
+    const arn = await registerPackage(cli.c, { eval_loss: '3.2' });
+    const env = new CapturedEnvironment(cli.project, { USER: 'tester' });
+    await rejectCommand(env).parseAsync(['--endpoint-url', cli.moto.endpoint, '--region', 'us-east-1', arn], {
       from: 'user',
     });
     expect(env.exitCode).toBe(0);
-    const pkg = await c.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
+    const pkg = await cli.c.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
     expect(pkg.ModelApprovalStatus).toBe('Rejected');
     expect(pkg.ApprovalDescription).toBe(
       'Rejected by arn:aws:sts::123456789012:user/moto: with the gpt-oss CLI (local user tester)',
@@ -94,8 +74,8 @@ describe('models, approve, reject', () => {
   });
 
   test('fails on an unknown version or recipe, listing what exists', async () => {
-    await registerPackage(c, { eval_loss: '1.2' });
-    const { ctx } = context();
+    await registerPackage(cli.c, { eval_loss: '1.2' });
+    const { ctx } = cli.context();
     expect(await expectCliError(setApproval(ctx, 'demo-lora/7', 'Approved', undefined))).toBe(
       'model package group gptoss-test-demo-lora has no version 7; versions: 1',
     );

@@ -7,10 +7,8 @@ import { convertRow } from '../../lib/cli/dataset';
 import { CliError } from '../../lib/cli/errors';
 import { preparedDatasetManifestSchema } from '../../lib/config/prepared-dataset';
 import { FakeHub, sha256 } from '../support/fake-hub';
-import type { MotoServer } from '../support/moto-server';
 import {
   CapturedEnvironment,
-  type Clients,
   createDatasetsBucket,
   DATASETS_BUCKET,
   FIXTURES,
@@ -23,15 +21,12 @@ const COMMIT = 'c0ffee0000000000000000000000000000000001';
 const TRAIN = 'data/train-00000-of-00001.parquet';
 const TEST = 'data/test-00000-of-00001.parquet';
 
-let moto: MotoServer;
-let c: Clients;
-let project: string;
+const cli = useMotoProject();
 let hub: FakeHub;
 let tmp: string;
 
-useMotoProject((started) => ({ moto, c, project } = started));
 beforeEach(async () => {
-  await createDatasetsBucket(c);
+  await createDatasetsBucket(cli.c);
   hub = new FakeHub();
   await hub.start();
   hub.add({
@@ -53,12 +48,12 @@ afterEach(async () => {
 });
 
 async function keys(): Promise<string[]> {
-  const out = await c.s3.send(new ListObjectsV2Command({ Bucket: DATASETS_BUCKET }));
+  const out = await cli.c.s3.send(new ListObjectsV2Command({ Bucket: DATASETS_BUCKET }));
   return (out.Contents ?? []).map((o) => o.Key ?? '');
 }
 
 async function read(key: string): Promise<string> {
-  const obj = await c.s3.send(new GetObjectCommand({ Bucket: DATASETS_BUCKET, Key: key }));
+  const obj = await cli.c.s3.send(new GetObjectCommand({ Bucket: DATASETS_BUCKET, Key: key }));
   return (await obj.Body?.transformToString()) ?? '';
 }
 
@@ -72,7 +67,7 @@ async function failure(promise: Promise<unknown>): Promise<string> {
 }
 
 function prepare(file: string | undefined, opts: Partial<Parameters<typeof prepareData>[2]> = {}) {
-  const { ctx, env } = motoContext(project, moto.endpoint);
+  const { ctx, env } = motoContext(cli.project, cli.moto.endpoint);
   const run = prepareData(ctx, file, { recipe: 'demo-lora', bucket: DATASETS_BUCKET, hubUrl: hub.url, ...opts });
   return { run: run.finally(() => ctx.close()), env };
 }
@@ -127,8 +122,8 @@ describe('prepare-data --from-hub', () => {
     expect(result.examples).toBe(3);
     const manifest = JSON.parse(await read('datasets/demo-lora/prepared-dataset.manifest'));
     expect(manifest.source.split).toBe('test');
-    await moto.reset();
-    await createDatasetsBucket(c);
+    await cli.moto.reset();
+    await createDatasetsBucket(cli.c);
     const message = await failure(prepare(undefined, { fromHub: DATASET, split: 'validation' }).run);
     expect(message).toMatch(
       /has no Parquet files for split "validation" at main; its splits: test, train; pass --split/,
@@ -273,7 +268,7 @@ describe('prepare-data bad inputs: a clear error and nothing uploaded', () => {
   });
 
   test('the command exits non-zero with one error line', async () => {
-    const env = new CapturedEnvironment(project, { USER: 'tester' });
+    const env = new CapturedEnvironment(cli.project, { USER: 'tester' });
     await prepareDataCommand(env).parseAsync(
       [
         path.join(FIXTURES, 'chat-messages.jsonl'),

@@ -6,49 +6,34 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-
 import { prepareData } from '../../lib/cli/commands/prepare-data';
 import { CliContext } from '../../lib/cli/context';
 import { preparedDatasetManifestSchema } from '../../lib/config/prepared-dataset';
-import type { MotoServer } from '../support/moto-server';
 import {
   CapturedEnvironment,
-  type Clients,
   createDatasetsBucket,
   createPipeline,
   DATASETS_BUCKET,
-  executeStateMachines,
   FIXTURES,
-  motoContext,
   useMotoProject,
   expectCliError,
 } from './support';
 
-let moto: MotoServer;
-let c: Clients;
-let project: string;
-
-useMotoProject((started) => ({ moto, c, project } = started));
-beforeEach(async () => {
-  await executeStateMachines(moto.endpoint, false);
-});
-
-function context() {
-  return motoContext(project, moto.endpoint);
-}
+const cli = useMotoProject();
 
 async function readObject(key: string): Promise<string> {
-  const obj = await c.s3.send(new GetObjectCommand({ Bucket: DATASETS_BUCKET, Key: key }));
+  const obj = await cli.c.s3.send(new GetObjectCommand({ Bucket: DATASETS_BUCKET, Key: key }));
   return (await obj.Body?.transformToString()) ?? '';
 }
 
 async function keys(): Promise<string[]> {
-  const out = await c.s3.send(new ListObjectsV2Command({ Bucket: DATASETS_BUCKET }));
+  const out = await cli.c.s3.send(new ListObjectsV2Command({ Bucket: DATASETS_BUCKET }));
   return (out.Contents ?? []).map((o) => o.Key ?? '');
 }
 
 describe('prepare-data', () => {
   test('uploads converted Multilingual-Thinking JSONL to the pipeline dataset location and reads back', async () => {
     // GIVEN a deployed pipeline whose dataset parameter points at the datasets bucket
-    await createDatasetsBucket(c);
-    await createPipeline(c);
-    const { ctx, env } = context();
+    await createDatasetsBucket(cli.c);
+    await createPipeline(cli.c);
+    const { ctx, env } = cli.context();
     // WHEN the fixture is prepared for the recipe
     const result = await prepareData(ctx, path.join(FIXTURES, 'multilingual-thinking.jsonl'), { recipe: 'demo-lora' });
     // THEN one object lands under datasets/demo-lora/, one {"messages"} row per example
@@ -106,7 +91,7 @@ describe('prepare-data', () => {
 
   test('uploads a Parquet file with --bucket, and a big file in several parts', async () => {
     // GIVEN a bucket and a dataset bigger than one 16 MiB part
-    await createDatasetsBucket(c);
+    await createDatasetsBucket(cli.c);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gpt-oss-big-'));
     const big = path.join(tmp, 'big.jsonl');
     const line = JSON.stringify({
@@ -116,7 +101,7 @@ describe('prepare-data', () => {
       ],
     });
     fs.writeFileSync(big, `${line}\n`.repeat(Math.ceil((17 * 1024 * 1024) / line.length)));
-    const { ctx, env } = context();
+    const { ctx, env } = cli.context();
     try {
       // WHEN both are uploaded
       const parquet = await prepareData(ctx, path.join(FIXTURES, 'multilingual-thinking.parquet'), {
@@ -131,7 +116,9 @@ describe('prepare-data', () => {
       // THEN the Parquet rows read back as JSONL, and the big file is a multipart object with progress shown
       expect(parquet.examples).toBe(6);
       expect((await readObject('datasets/demo-lora/parquet.jsonl')).trim().split('\n')).toHaveLength(6);
-      const head = await c.s3.send(new HeadObjectCommand({ Bucket: DATASETS_BUCKET, Key: 'datasets/big/train.jsonl' }));
+      const head = await cli.c.s3.send(
+        new HeadObjectCommand({ Bucket: DATASETS_BUCKET, Key: 'datasets/big/train.jsonl' }),
+      );
       expect(head.ContentLength).toBe(large.bytes);
       expect(head.ETag).toMatch(/-2"$/);
       expect(env.stderrText).toMatch(/uploading s3:\/\/gptoss-test-datasets\/datasets\/big\/train\.jsonl \[#+\] 100%/);
@@ -146,9 +133,9 @@ describe('prepare-data', () => {
 
   test('fails on bad rows with their line numbers and uploads nothing', async () => {
     // GIVEN a deployed pipeline and bucket
-    await createDatasetsBucket(c);
-    await createPipeline(c);
-    const { ctx } = context();
+    await createDatasetsBucket(cli.c);
+    await createPipeline(cli.c);
+    const { ctx } = cli.context();
     // WHEN a file with bad rows is prepared
     const message = await expectCliError(
       prepareData(ctx, path.join(FIXTURES, 'broken.jsonl'), { recipe: 'demo-lora' }),
@@ -165,8 +152,8 @@ describe('prepare-data', () => {
   });
 
   test('fails on a bad item of a JSON array with its line number', async () => {
-    await createDatasetsBucket(c);
-    const { ctx } = context();
+    await createDatasetsBucket(cli.c);
+    const { ctx } = cli.context();
     const message = await expectCliError(
       prepareData(ctx, path.join(FIXTURES, 'broken.json'), { recipe: 'demo-lora', bucket: DATASETS_BUCKET }),
     );
@@ -177,8 +164,8 @@ describe('prepare-data', () => {
 
   test('fails with the fix when the datasets bucket does not exist', async () => {
     // GIVEN a pipeline pointing at a bucket that was never created
-    await createPipeline(c);
-    const { ctx } = context();
+    await createPipeline(cli.c);
+    const { ctx } = cli.context();
     const message = await expectCliError(
       prepareData(ctx, path.join(FIXTURES, 'chat-messages.jsonl'), { recipe: 'demo-lora' }),
     );
@@ -191,9 +178,9 @@ describe('prepare-data', () => {
 
   test('fails on a recipe without a deployed pipeline, naming what exists', async () => {
     // GIVEN only another recipe's pipeline is deployed
-    await createDatasetsBucket(c);
-    await createPipeline(c, 'gptoss-test-other');
-    const { ctx } = context();
+    await createDatasetsBucket(cli.c);
+    await createPipeline(cli.c, 'gptoss-test-other');
+    const { ctx } = cli.context();
     const notDeployed = await expectCliError(
       prepareData(ctx, path.join(FIXTURES, 'chat-messages.jsonl'), { recipe: 'demo-lora' }),
     );
@@ -213,7 +200,7 @@ describe('prepare-data', () => {
 
   test('a dry run validates and reports without any AWS call', async () => {
     // GIVEN an endpoint nothing listens on
-    const env = new CapturedEnvironment(project);
+    const env = new CapturedEnvironment(cli.project);
     const ctx = new CliContext({ endpointUrl: 'http://127.0.0.1:9', region: 'us-east-1', maxAttempts: 1 }, env);
     // WHEN the flat JSON fixture is checked
     const result = await prepareData(ctx, path.join(FIXTURES, 'flat-multilingual-thinking.json'), {

@@ -3,14 +3,11 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ListPipelineExecutionsCommand, ListPipelineParametersForExecutionCommand } from '@aws-sdk/client-sagemaker';
 import { prepareData } from '../../lib/cli/commands/prepare-data';
 import { runPipeline } from '../../lib/cli/commands/run';
-import type { MotoServer } from '../support/moto-server';
 import {
   ARTIFACTS_BUCKET,
-  type Clients,
   createPipeline,
   DATASETS_BUCKET,
   FIXTURES,
-  motoContext,
   PIPELINE,
   PIPELINE_PARAMETERS,
   putPreparedDataset,
@@ -25,25 +22,17 @@ import {
  * anything (lib/cli/preflight.ts); the staged and prepared fixtures are what stage-model and prepare-data leave.
  */
 
-let moto: MotoServer;
-let c: Clients;
-let project: string;
-
-useMotoProject((started) => ({ moto, c, project } = started));
-
-function context() {
-  return motoContext(project, moto.endpoint);
-}
+const cli = useMotoProject();
 
 describe('run preflight', () => {
   async function executions(): Promise<number> {
-    const out = await c.sagemaker.send(new ListPipelineExecutionsCommand({ PipelineName: PIPELINE }));
+    const out = await cli.c.sagemaker.send(new ListPipelineExecutionsCommand({ PipelineName: PIPELINE }));
     return (out.PipelineExecutionSummaries ?? []).length;
   }
 
   async function refused(opts: Parameters<typeof runPipeline>[2] = {}): Promise<string> {
     const before = await executions();
-    const { ctx } = context();
+    const { ctx } = cli.context();
     const message = await expectCliError(runPipeline(ctx, 'demo-lora', opts));
     ctx.close();
     // nothing was started: no execution, no GPU
@@ -52,45 +41,45 @@ describe('run preflight', () => {
   }
 
   beforeEach(async () => {
-    await putPreparedDataset(c);
+    await putPreparedDataset(cli.c);
   });
 
   test('refuses a model that was never staged, or whose copy never finished, naming stage-model', async () => {
-    await createPipeline(c);
+    await createPipeline(cli.c);
     // GIVEN no staged model WHEN run THEN one line names the location and the command
     const expected =
       `the base model is not staged at s3://${ARTIFACTS_BUCKET}/${STAGED_MODEL_PREFIX} (no staging-manifest.json, ` +
       'which stage-model writes last); run "npm run cli -- stage-model openai/gpt-oss-20b --revision main" first, ' +
       'or pass --base-model-s3-uri with a staged copy; nothing was started';
-    await c.s3.send(new CreateBucketCommand({ Bucket: ARTIFACTS_BUCKET }));
+    await cli.c.s3.send(new CreateBucketCommand({ Bucket: ARTIFACTS_BUCKET }));
     expect(await refused()).toBe(expected);
     // AND a half-finished copy (files but no manifest) is refused the same way
-    await c.s3.send(
+    await cli.c.s3.send(
       new PutObjectCommand({ Bucket: ARTIFACTS_BUCKET, Key: `${STAGED_MODEL_PREFIX}config.json`, Body: '{}' }),
     );
     expect(await refused()).toBe(expected);
   });
 
   test('refuses a manifest of another revision and one that does not parse', async () => {
-    await createPipeline(c);
-    await putStagedModel(c, STAGED_MODEL_PREFIX, { revision: 'v2' });
+    await createPipeline(cli.c);
+    await putStagedModel(cli.c, STAGED_MODEL_PREFIX, { revision: 'v2' });
     expect(await refused()).toMatch(
       /staging-manifest\.json holds openai\/gpt-oss-20b at v2, not openai\/gpt-oss-20b at main; run "npm run cli -- stage-model openai\/gpt-oss-20b --revision main" first/,
     );
-    await putStagedModel(c, STAGED_MODEL_PREFIX, { commitSha: 'main' });
+    await putStagedModel(cli.c, STAGED_MODEL_PREFIX, { commitSha: 'main' });
     expect(await refused()).toMatch(/staging-manifest\.json: commitSha: .*; run "npm run cli -- stage-model/);
   });
 
   test('--base-model-s3-uri checks and passes the copy it names', async () => {
-    await createPipeline(c);
+    await createPipeline(cli.c);
     // GIVEN the model staged at a pinned revision only
     const pinned = 'base-models/openai/gpt-oss-20b/6cee5e81ee83917806bbde320786a8fb61efebee/';
-    await putStagedModel(c, pinned, { revision: '6cee5e81ee83917806bbde320786a8fb61efebee' });
+    await putStagedModel(cli.c, pinned, { revision: '6cee5e81ee83917806bbde320786a8fb61efebee' });
     // WHEN run with that prefix THEN the execution reads it
-    const { ctx } = context();
+    const { ctx } = cli.context();
     const result = await runPipeline(ctx, 'demo-lora', { baseModelS3Uri: `s3://${ARTIFACTS_BUCKET}/${pinned}` });
     ctx.close();
-    const params = await c.sagemaker.send(
+    const params = await cli.c.sagemaker.send(
       new ListPipelineParametersForExecutionCommand({ PipelineExecutionArn: result.executionArn }),
     );
     expect(params.PipelineParameters).toEqual([
@@ -105,15 +94,15 @@ describe('run preflight', () => {
   });
 
   test('refuses a dataset prefix without a prepared dataset, or one whose files changed, naming prepare-data', async () => {
-    await createPipeline(c);
-    await putStagedModel(c);
+    await createPipeline(cli.c);
+    await putStagedModel(cli.c);
     expect(await refused({ dataset: `s3://${DATASETS_BUCKET}/datasets/raw/` })).toBe(
       `s3://${DATASETS_BUCKET}/datasets/raw/ holds no dataset prepared by prepare-data (no prepared-dataset.manifest); ` +
         `run "npm run cli -- prepare-data <file> --recipe demo-lora --s3-uri s3://${DATASETS_BUCKET}/datasets/raw/" ` +
         'first; nothing was started',
     );
     // GIVEN the prepared file replaced by hand after prepare-data
-    await c.s3.send(
+    await cli.c.s3.send(
       new PutObjectCommand({ Bucket: DATASETS_BUCKET, Key: 'datasets/demo-lora/train.jsonl', Body: '{}\n' }),
     );
     expect(await refused()).toMatch(
@@ -123,9 +112,9 @@ describe('run preflight', () => {
 
   test('accepts what prepare-data itself uploaded', async () => {
     // GIVEN the model staged and the dataset prefix emptied, then filled by the real prepare-data
-    await createPipeline(c);
-    await putStagedModel(c);
-    const { ctx, env } = context();
+    await createPipeline(cli.c);
+    await putStagedModel(cli.c);
+    const { ctx, env } = cli.context();
     const prefix = `s3://${DATASETS_BUCKET}/datasets/fresh/`;
     await prepareData(ctx, path.join(FIXTURES, 'multilingual-thinking.jsonl'), { recipe: 'demo-lora', s3Uri: prefix });
     // WHEN run on it THEN it starts, and says what the manifest recorded
@@ -138,11 +127,11 @@ describe('run preflight', () => {
   test('a pipeline that reads the Hub (VPC with egress) has no model to check; --skip-preflight checks nothing', async () => {
     // GIVEN a pipeline without BaseModelS3Uri and no staged model
     await createPipeline(
-      c,
+      cli.c,
       PIPELINE,
       PIPELINE_PARAMETERS.filter((p) => p.Name !== 'BaseModelS3Uri'),
     );
-    const { ctx, env } = context();
+    const { ctx, env } = cli.context();
     await runPipeline(ctx, 'demo-lora');
     expect(env.stdoutText).not.toContain('model       ');
     // AND --skip-preflight starts even without a prepared dataset, with a warning
@@ -155,12 +144,12 @@ describe('run preflight', () => {
 
 describe('run checks the execution with the recipe rules before anything starts', () => {
   async function executions(): Promise<number> {
-    const out = await c.sagemaker.send(new ListPipelineExecutionsCommand({ PipelineName: PIPELINE }));
+    const out = await cli.c.sagemaker.send(new ListPipelineExecutionsCommand({ PipelineName: PIPELINE }));
     return (out.PipelineExecutionSummaries ?? []).length;
   }
 
   async function refusedRun(opts: Parameters<typeof runPipeline>[2]): Promise<string> {
-    const { ctx } = context();
+    const { ctx } = cli.context();
     const message = await expectCliError(runPipeline(ctx, 'demo-lora', opts));
     ctx.close();
     expect(await executions()).toBe(0);
@@ -168,9 +157,9 @@ describe('run checks the execution with the recipe rules before anything starts'
   }
 
   beforeEach(async () => {
-    await createPipeline(c);
-    await putStagedModel(c);
-    await putPreparedDataset(c);
+    await createPipeline(cli.c);
+    await putStagedModel(cli.c);
+    await putPreparedDataset(cli.c);
   });
 
   test('--instance-type ml.p3.2xlarge is refused by the same rules as the recipe check', async () => {
@@ -204,7 +193,7 @@ describe('run checks the execution with the recipe rules before anything starts'
   });
 
   test('--dry-run prints the plan and the estimate and starts nothing', async () => {
-    const { ctx, env } = context();
+    const { ctx, env } = cli.context();
     const result = await runPipeline(ctx, 'demo-lora', { dryRun: true, epochs: 2 });
     ctx.close();
     expect(result.executionArn).toBe('');

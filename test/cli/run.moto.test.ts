@@ -1,12 +1,8 @@
 import { ListPipelineParametersForExecutionCommand } from '@aws-sdk/client-sagemaker';
 import { runPipeline } from '../../lib/cli/commands/run';
-import type { MotoServer } from '../support/moto-server';
 import {
   ARTIFACTS_BUCKET,
-  type Clients,
   createPipeline,
-  executeStateMachines,
-  motoContext,
   PIPELINE,
   PIPELINE_PARAMETERS,
   putPreparedDataset,
@@ -16,26 +12,15 @@ import {
   expectCliError,
 } from './support';
 
-let moto: MotoServer;
-let c: Clients;
-let project: string;
-
-useMotoProject((started) => ({ moto, c, project } = started));
-beforeEach(async () => {
-  await executeStateMachines(moto.endpoint, false);
-});
-
-function context() {
-  return motoContext(project, moto.endpoint);
-}
+const cli = useMotoProject();
 
 describe('run', () => {
   test('starts the pipeline with overrides mapped onto its parameters', async () => {
     // GIVEN a deployed pipeline, its base model staged and a prepared dataset at the override location
-    await createPipeline(c);
-    await putStagedModel(c);
-    await putPreparedDataset(c, 'datasets/v2/');
-    const { ctx, env } = context();
+    await createPipeline(cli.c);
+    await putStagedModel(cli.c);
+    await putPreparedDataset(cli.c, 'datasets/v2/');
+    const { ctx, env } = cli.context();
     // WHEN it is run with overrides
     const result = await runPipeline(ctx, 'demo-lora', {
       instanceType: 'ml.p4d.24xlarge',
@@ -49,7 +34,7 @@ describe('run', () => {
     expect(result.executionArn).toMatch(
       /^arn:aws:sagemaker:us-east-1:123456789012:pipeline\/gptoss-test-demo-lora\/execution\/\w+$/,
     );
-    const params = await c.sagemaker.send(
+    const params = await cli.c.sagemaker.send(
       new ListPipelineParametersForExecutionCommand({ PipelineExecutionArn: result.executionArn }),
     );
     expect(params.PipelineParameters).toEqual([
@@ -75,8 +60,8 @@ describe('run', () => {
   });
 
   test('fails on an unknown recipe, listing deployed recipes and recipe files', async () => {
-    await createPipeline(c, 'gptoss-test-other');
-    const { ctx } = context();
+    await createPipeline(cli.c, 'gptoss-test-other');
+    const { ctx } = cli.context();
     const message = await expectCliError(runPipeline(ctx, 'missing'));
     expect(message).toMatch(/^unknown recipe "missing": there is no pipeline "gptoss-test-missing" in us-east-1/);
     expect(message).toMatch(/deployed recipes: other; recipe files: demo-lora$/);
@@ -86,11 +71,11 @@ describe('run', () => {
   test('fails on an override the pipeline has no parameter for', async () => {
     // GIVEN an older deployment without MaxSteps
     await createPipeline(
-      c,
+      cli.c,
       PIPELINE,
       PIPELINE_PARAMETERS.filter((p) => p.Name !== 'MaxSteps'),
     );
-    const { ctx } = context();
+    const { ctx } = cli.context();
     const message = await expectCliError(runPipeline(ctx, 'demo-lora', { maxSteps: 10 }));
     expect(message).toMatch(
       /pipeline gptoss-test-demo-lora has no parameter for --max-steps \(its parameters: TrainingInstanceType, /,

@@ -15,16 +15,7 @@ import { Output } from '../../lib/cli/output';
 import { TransferProgress } from '../../lib/cli/transfer-progress';
 import { STAGED_MODEL_MANIFEST, stagedModelManifestSchema, stagedModelPrefix } from '../../lib/config/staged-model';
 import { FakeHub, sha256 } from '../support/fake-hub';
-import type { MotoServer } from '../support/moto-server';
-import {
-  CapturedEnvironment,
-  type Clients,
-  motoContext,
-  PIPELINE,
-  PIPELINE_PARAMETERS,
-  ROLE_ARN,
-  useMotoProject,
-} from './support';
+import { CapturedEnvironment, motoContext, PIPELINE, PIPELINE_PARAMETERS, ROLE_ARN, useMotoProject } from './support';
 import { BIG_SHARD, SMALL_SHARD, TINY_COMMIT, TINY_ID, tinyModelFiles, tinyModelRepo } from './tiny-model';
 
 const BUCKET = 'gptoss-test-artifacts';
@@ -39,14 +30,11 @@ const STAGED = [
   'tokenizer.json',
 ];
 
-let moto: MotoServer;
-let c: Clients;
-let project: string;
+const cli = useMotoProject();
 let hub: FakeHub;
 
-useMotoProject((started) => ({ moto, c, project } = started));
 beforeEach(async () => {
-  await c.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await cli.c.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   hub = new FakeHub();
   await hub.start();
 });
@@ -55,12 +43,12 @@ afterEach(async () => {
 });
 
 async function keys(prefix = PREFIX): Promise<string[]> {
-  const out = await c.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+  const out = await cli.c.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
   return (out.Contents ?? []).map((o) => (o.Key ?? '').slice(prefix.length)).sort();
 }
 
 async function body(key: string): Promise<Buffer> {
-  const obj = await c.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  const obj = await cli.c.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
   return Buffer.from((await obj.Body?.transformToByteArray()) ?? []);
 }
 
@@ -74,7 +62,7 @@ async function failure(promise: Promise<unknown>): Promise<string> {
 }
 
 function stage(opts: Parameters<typeof stageModel>[2] = {}, env: Record<string, string> = {}) {
-  const { ctx, env: captured } = motoContext(project, moto.endpoint);
+  const { ctx, env: captured } = motoContext(cli.project, cli.moto.endpoint);
   Object.assign(captured.env, env);
   return {
     run: stageModel(ctx, TINY_ID, { bucket: BUCKET, hubUrl: hub.url, ...opts }).finally(() => ctx.close()),
@@ -112,7 +100,7 @@ describe('stage-model from the Hub', () => {
     expect(hub.downloads().length).toBe(STAGED.length);
     expect(hub.downloads().every((p) => p.includes(`/resolve/${TINY_COMMIT}/`))).toBe(true);
     // AND the 17 MiB shard went up in parts, with its SHA-256 recorded on the object for a later resume
-    const head = await c.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}${BIG_SHARD}` }));
+    const head = await cli.c.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}${BIG_SHARD}` }));
     expect(head.ETag).toMatch(/-2"$/);
     expect(head.Metadata?.sha256).toBe(sha256(files[BIG_SHARD].content));
     // AND progress shows throughput and time left
@@ -151,9 +139,9 @@ describe('stage-model from the Hub', () => {
     hub.add(tinyModelRepo());
     hub.corrupt.set(BIG_SHARD, 5_000_000);
     // WHEN the command runs as the operator runs it
-    const env = new CapturedEnvironment(project, { USER: 'tester' });
+    const env = new CapturedEnvironment(cli.project, { USER: 'tester' });
     await stageModelCommand(env).parseAsync(
-      [TINY_ID, '--bucket', BUCKET, '--hub-url', hub.url, '--endpoint-url', moto.endpoint, '--region', 'us-east-1'],
+      [TINY_ID, '--bucket', BUCKET, '--hub-url', hub.url, '--endpoint-url', cli.moto.endpoint, '--region', 'us-east-1'],
       { from: 'user' },
     );
     // THEN it exits non-zero with the file and the checksums in the message
@@ -167,7 +155,7 @@ describe('stage-model from the Hub', () => {
     const stored = await keys();
     expect(stored).not.toContain(BIG_SHARD);
     expect(stored).not.toContain(STAGED_MODEL_MANIFEST);
-    const uploads = await c.s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
+    const uploads = await cli.c.s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
     expect(uploads.Uploads ?? []).toEqual([]);
   });
 
@@ -226,7 +214,7 @@ describe('stage-model destination', () => {
     // GIVEN a pipeline whose BaseModelS3Uri default pins the model to a commit
     hub.add(tinyModelRepo());
     const pinned = stagedModelPrefix(TINY_ID, TINY_COMMIT);
-    await c.sagemaker.send(
+    await cli.c.sagemaker.send(
       new CreatePipelineCommand({
         PipelineName: PIPELINE,
         RoleArn: ROLE_ARN,
@@ -248,7 +236,7 @@ describe('stage-model destination', () => {
     // AND another revision, or another model, than the pipeline reads is refused before any copy
     const other = await failure(stage({ bucket: undefined, recipe: 'demo-lora', revision: 'main' }).run);
     expect(other).toContain(`reads its base model from s3://${BUCKET}/${pinned}, not s3://${BUCKET}/${PREFIX}`);
-    const { ctx } = motoContext(project, moto.endpoint);
+    const { ctx } = motoContext(cli.project, cli.moto.endpoint);
     const wrongModel = await failure(
       stageModel(ctx, 'openai/gpt-oss-20b', { recipe: 'demo-lora', hubUrl: hub.url }).finally(() => ctx.close()),
     );

@@ -319,24 +319,47 @@ export interface MotoProject {
   readonly project: string;
 }
 
+/** What {@link useMotoProject} hands a test file: its moto server, clients and project, once started. */
+export interface MotoCliProject extends MotoProject {
+  /** A CLI context talking to this moto server, in this project. */
+  context(extra?: Partial<GlobalOptions>): { ctx: CliContext; env: CapturedEnvironment };
+}
+
 /**
- * One moto server (over HTTP) and one fixture project for a test file: started before its tests, reset before each,
- * stopped and removed after. `onStart` receives them (the file keeps its own `moto`, `c` and `project` variables).
+ * One moto server (over HTTP) and one fixture project for a test file: started before its tests, reset before each
+ * (state machines then do not execute unless `executeStateMachines` says so), stopped and removed after. The
+ * returned handle's fields are read inside tests (they exist once `beforeAll` ran).
  */
-export function useMotoProject(onStart: (started: MotoProject) => void): void {
+export function useMotoProject(): MotoCliProject {
   let started: MotoProject | undefined;
+  const get = (): MotoProject => {
+    if (!started) throw new Error('useMotoProject: read its fields inside a test or hook, not at module load');
+    return started;
+  };
   beforeAll(async () => {
     const moto = await startMotoServer();
     started = { moto, c: clients(moto.endpoint), project: makeProject() };
-    onStart(started);
   });
   afterAll(async () => {
     await started?.moto.stop();
     if (started) fs.rmSync(started.project, { recursive: true, force: true });
   });
   beforeEach(async () => {
-    await started?.moto.reset();
+    await get().moto.reset();
+    await executeStateMachines(get().moto.endpoint, false);
   });
+  return {
+    get moto() {
+      return get().moto;
+    },
+    get c() {
+      return get().c;
+    },
+    get project() {
+      return get().project;
+    },
+    context: (extra = {}) => motoContext(get().project, get().moto.endpoint, extra),
+  };
 }
 
 /** Awaits a CLI call that must fail with a {@link CliError} (the one-line error users see); returns its message. */

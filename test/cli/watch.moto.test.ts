@@ -3,13 +3,10 @@ import { setApproval } from '../../lib/cli/approval';
 import { runPipeline } from '../../lib/cli/commands/run';
 import { watchExecution } from '../../lib/cli/commands/watch';
 import { CliContext } from '../../lib/cli/context';
-import type { MotoServer } from '../support/moto-server';
 import {
   ACCOUNT,
-  type Clients,
   createPipeline,
   executeStateMachines,
-  motoContext,
   PIPELINE,
   putPreparedDataset,
   putTrainingLogs,
@@ -21,32 +18,21 @@ import {
   expectCliError,
 } from './support';
 
-let moto: MotoServer;
-let c: Clients;
-let project: string;
-
-useMotoProject((started) => ({ moto, c, project } = started));
-beforeEach(async () => {
-  await executeStateMachines(moto.endpoint, false);
-});
-
-function context() {
-  return motoContext(project, moto.endpoint);
-}
+const cli = useMotoProject();
 
 describe('watch', () => {
   async function startRun(): Promise<{ arn: string; id: string }> {
-    await createPipeline(c);
-    await putStagedModel(c);
-    await putPreparedDataset(c);
-    const { ctx } = context();
+    await createPipeline(cli.c);
+    await putStagedModel(cli.c);
+    await putPreparedDataset(cli.c);
+    const { ctx } = cli.context();
     const run = await runPipeline(ctx, 'demo-lora');
     ctx.close();
     return { arn: run.executionArn, id: run.executionArn.split('/').pop() ?? '' };
   }
 
   async function createTrainingJob(name: string, hyperParameters?: Record<string, string>): Promise<void> {
-    await c.sagemaker.send(
+    await cli.c.sagemaker.send(
       new CreateTrainingJobCommand({
         TrainingJobName: name,
         HyperParameters: hyperParameters,
@@ -69,18 +55,18 @@ describe('watch', () => {
     // that ran for it (real ASL interpretation) and the package it registered, pending approval
     const { arn, id } = await startRun();
     await createTrainingJob(`pipelines-${id}-Train-a1b2c3d4e5`);
-    await putTrainingLogs(c, `pipelines-${id}-Train-a1b2c3d4e5`, [
+    await putTrainingLogs(cli.c, `pipelines-${id}-Train-a1b2c3d4e5`, [
       "{'loss': 1.52, 'learning_rate': 0.0002, 'epoch': 0.5}",
       "{'eval_loss': 1.234, 'epoch': 1.0}",
     ]);
-    await executeStateMachines(moto.endpoint, true);
-    const packageArn = await registerPackage(c, {
+    await executeStateMachines(cli.moto.endpoint, true);
+    const packageArn = await registerPackage(cli.c, {
       eval_loss: '1.234',
       train_loss: '0.987',
       pipeline_execution_arn: arn,
     });
     await startStateMachine(
-      c,
+      cli.c,
       'gptoss-test-register',
       {
         StartAt: 'Register',
@@ -88,7 +74,7 @@ describe('watch', () => {
       },
       { source: 'aws.sagemaker', detail: { pipelineExecutionArn: arn, currentPipelineExecutionStatus: 'Succeeded' } },
     );
-    const { ctx, env } = context();
+    const { ctx, env } = cli.context();
     // WHEN the run is watched
     const result = await watchExecution(ctx, arn, { ...noWait, logs: true });
     // THEN moto's missing ListPipelineExecutionSteps is reported, not fatal (it is not implemented there)
@@ -121,13 +107,13 @@ describe('watch', () => {
   ])('follows an auto-approved package into the deploy stage, which %s', async (_name, deployState, code, line) => {
     // GIVEN a run, its register execution naming the package, the package approved, and a deploy execution for it
     const { arn } = await startRun();
-    await executeStateMachines(moto.endpoint, true);
-    const packageArn = await registerPackage(c, { eval_loss: '1.1' });
-    const { ctx: approver } = context();
+    await executeStateMachines(cli.moto.endpoint, true);
+    const packageArn = await registerPackage(cli.c, { eval_loss: '1.1' });
+    const { ctx: approver } = cli.context();
     await setApproval(approver, packageArn, 'Approved', 'recipe says approval: auto');
     approver.close();
     await startStateMachine(
-      c,
+      cli.c,
       'gptoss-test-register',
       {
         StartAt: 'Register',
@@ -136,7 +122,7 @@ describe('watch', () => {
       { detail: { pipelineExecutionArn: arn } },
     );
     await startStateMachine(
-      c,
+      cli.c,
       'gptoss-test-deploy',
       { StartAt: 'Deploy', States: { Deploy: deployState } },
       {
@@ -144,7 +130,7 @@ describe('watch', () => {
         detail: { ModelPackageArn: packageArn, ModelApprovalStatus: 'Approved' },
       },
     );
-    const { ctx, env } = context();
+    const { ctx, env } = cli.context();
     // WHEN the run is watched
     const result = await watchExecution(ctx, arn, noWait);
     // THEN both state machines are followed (deploy matched through the package ARN) and the outcome decides the exit code
@@ -161,9 +147,9 @@ describe('watch', () => {
   test('fails with the reason when the register state machine fails', async () => {
     // GIVEN a run whose register execution ends in a Fail state
     const { arn } = await startRun();
-    await executeStateMachines(moto.endpoint, true);
+    await executeStateMachines(cli.moto.endpoint, true);
     await startStateMachine(
-      c,
+      cli.c,
       'gptoss-test-register',
       {
         StartAt: 'Boom',
@@ -171,7 +157,7 @@ describe('watch', () => {
       },
       { detail: { pipelineExecutionArn: arn } },
     );
-    const { ctx, env } = context();
+    const { ctx, env } = cli.context();
     // WHEN it is watched (found as the newest run of the recipe)
     const result = await watchExecution(ctx, 'demo-lora', noWait);
     // THEN the watch fails with the state machine's error and cause
@@ -185,7 +171,7 @@ describe('watch', () => {
 
   test('says so when nothing picks the run up, and --once reports without waiting', async () => {
     const { arn } = await startRun();
-    const { ctx, env } = context();
+    const { ctx, env } = cli.context();
     const result = await watchExecution(ctx, arn, noWait);
     expect(result.exitCode).toBe(0);
     expect(env.stdoutText).toMatch(
@@ -199,7 +185,7 @@ describe('watch', () => {
   test('--once after the run succeeded but before register starts: one consistent state, exit 2', async () => {
     // GIVEN a run that finished (moto completes it at once) and no register execution yet
     const { arn } = await startRun();
-    const { ctx, env } = context();
+    const { ctx, env } = cli.context();
     // WHEN it is watched once
     const once = await watchExecution(ctx, arn, { once: true });
     // THEN it says the pipeline succeeded and, as the last line, that the register stage is what is pending
@@ -224,8 +210,8 @@ describe('watch', () => {
       (step, i) =>
         `[metrics] step=${step} epoch=${step / 200} train_loss=${2 - i * 0.25} learning_rate=0.0002 train_tokens_per_second=${2000 + i}`,
     );
-    await putTrainingLogs(c, job, [...lines, '[metrics] step=40 epoch=0.2 eval_loss=1.6']);
-    const { ctx, env } = context();
+    await putTrainingLogs(cli.c, job, [...lines, '[metrics] step=40 epoch=0.2 eval_loss=1.6']);
+    const { ctx, env } = cli.context();
     stubPipelineCalls(ctx, {
       status: 'Executing',
       steps: [
@@ -293,7 +279,7 @@ describe('watch', () => {
     // GIVEN a finished run with a training job, and a caller whose FilterLogEvents is denied
     const { arn, id } = await startRun();
     await createTrainingJob(`pipelines-${id}-Train-a1b2c3d4e5`);
-    const { ctx, env } = context();
+    const { ctx, env } = cli.context();
     ctx.aws.logs.middlewareStack.add(
       () => async () => {
         throw Object.assign(new Error('not authorized to perform: logs:FilterLogEvents'), {
@@ -317,7 +303,7 @@ describe('watch', () => {
     // GIVEN a run whose steps name a training job and whose quality gate failed
     const { arn } = await startRun();
     await createTrainingJob('train-job-from-step-metadata');
-    const { ctx, env } = context();
+    const { ctx, env } = cli.context();
     const start = new Date(Date.now() - 3_600_000);
     stubPipelineCalls(ctx, {
       status: 'Failed',
@@ -356,7 +342,7 @@ describe('watch', () => {
 
   test('--once on a running pipeline exits 2; a failed step gives the reason when the run has none', async () => {
     const { arn } = await startRun();
-    const running = context();
+    const running = cli.context();
     stubPipelineCalls(running.ctx, { status: 'Executing', steps: [{ StepName: 'Train', StepStatus: 'Executing' }] });
     const once = await watchExecution(running.ctx, arn, { once: true });
     expect(once.exitCode).toBe(2);
@@ -365,7 +351,7 @@ describe('watch', () => {
     );
     running.ctx.close();
 
-    const failed = context();
+    const failed = cli.context();
     stubPipelineCalls(failed.ctx, {
       status: 'Failed',
       steps: [{ StepName: 'Gate', StepStatus: 'Failed', Metadata: { Fail: { ErrorMessage: 'eval_loss 2.3 > 1.5' } } }],
@@ -379,8 +365,8 @@ describe('watch', () => {
   });
 
   test('fails on an execution that does not exist', async () => {
-    await createPipeline(c);
-    const { ctx } = context();
+    await createPipeline(cli.c);
+    const { ctx } = cli.context();
     const message = await expectCliError(
       watchExecution(ctx, `arn:aws:sagemaker:us-east-1:${ACCOUNT}:pipeline/${PIPELINE}/execution/nope`, noWait),
     );
