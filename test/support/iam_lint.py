@@ -1,7 +1,7 @@
 """Runs parliament over IAM policy documents given as JSON on stdin; prints findings as JSON on stdout.
 
-Driven by test/support/iam-lint.ts, which extracts the policies from synthesized templates and resolves
-intrinsic functions to plausible ARNs first. Input: a JSON list of {"id": str, "policy": {...}}.
+Driven by test/support/iam-lint/ (lint-policies.ts), which extracts the policies from synthesized templates
+and resolves intrinsic functions to plausible ARNs first. Input: a JSON list of {"id": str, "policy": {...}}.
 Output: a JSON list of {"id", "issue", "severity", "title", "detail", "location"}.
 
     .venv/bin/python test/support/iam_lint.py < policies.json

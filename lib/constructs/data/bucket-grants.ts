@@ -15,7 +15,7 @@ import { acknowledgeWildcardResources } from '../compliance';
  * Bucket grants with explicit actions (no `s3:GetObject*`/`s3:List*`/`kms:GenerateDataKey*` wildcards as in
  * `IBucket.grantRead`), restricted to a key prefix, with the bucket key usable only through S3. Use these
  * wherever least privilege matters; they keep cdk-nag IAM5 findings to the resource wildcard only and pass
- * the IAM policy linter (test/support/iam-lint.ts).
+ * the IAM policy linter (test/support/iam-lint/).
  */
 
 function listPrefix(prefix: string): string[] {
