@@ -4,6 +4,7 @@ import { CreateModelPackageGroupCommand, CreateTrainingJobCommand, SageMakerClie
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import * as cdk from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -15,6 +16,7 @@ import { servingSettingsFiles } from '../../lib/constructs/serving-settings';
 import { modelPackageStateEvent, pipelineExecutionStatusEvent } from '../../lib/local/events';
 import { type AnalyzedRecipe, analyzeLoadedRecipe } from '../../lib/recipes/recipe-analysis';
 import { DeploymentStack, type DeploymentStackProps } from '../../lib/stacks/deployment-stack';
+import { type MotoServer, type MotoServerOptions, startMotoServer } from '../support/moto-server';
 import { type CfnTemplate, definitionOf, type RefValues, TEST_ACCOUNT, TEST_REGION } from '../support/sfn-local';
 import { appContext, testConfig } from '../support/template';
 
@@ -38,6 +40,9 @@ export const IMPORTED = {
   subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
   securityGroupId: 'sg-0123456789abcdef0',
 } as const;
+
+/** The resource-name prefix of the test config (namePrefix gptoss, stage dev). */
+export const PREFIX = 'gptoss-dev';
 
 /** What the tests resolve the stack's own resources to (and create in moto under the same names). */
 export const TOPIC_NAME = 'gptoss-dev-models-test';
@@ -102,6 +107,12 @@ export function buildDeploymentStack(
   return { app, stack, config, template, refs };
 }
 
+/** The default {@link buildDeploymentStack} and its template for assertions (synthesized once per test file). */
+export function deploymentTemplate(): { readonly fixture: DeploymentFixture; readonly template: Template } {
+  const fixture = buildDeploymentStack();
+  return { fixture, template: Template.fromJSON(fixture.template) };
+}
+
 export function registerDefinition(fixture: DeploymentFixture): StateMachineDefinition {
   return definitionOf(fixture.template, 'RegisterStateMachine', fixture.refs);
 }
@@ -110,7 +121,38 @@ export function deployDefinition(fixture: DeploymentFixture): StateMachineDefini
   return definitionOf(fixture.template, 'DeployStateMachine', fixture.refs);
 }
 
-const clientConfig = (endpoint: string) => ({
+/** What {@link useMotoDeployment} hands a workflow test file; its fields are set in `beforeAll`, read them in tests. */
+export interface MotoDeployment {
+  moto: MotoServer;
+  /** The default {@link buildDeploymentStack}, synthesized once. */
+  fixture: DeploymentFixture;
+  registerMachine: StateMachineDefinition;
+  deployMachine: StateMachineDefinition;
+}
+
+/**
+ * One moto server and the default DeploymentStack with its two state machine definitions, for a test file that
+ * executes them: started before its tests, reset before each with the recipes' settings objects uploaded again
+ * ({@link uploadServingSettings}), stopped after.
+ */
+export function useMotoDeployment(options: MotoServerOptions = {}): MotoDeployment {
+  const deployment = {} as MotoDeployment;
+  beforeAll(async () => {
+    deployment.moto = await startMotoServer(options);
+    deployment.fixture = buildDeploymentStack();
+    deployment.registerMachine = registerDefinition(deployment.fixture);
+    deployment.deployMachine = deployDefinition(deployment.fixture);
+  });
+  afterAll(async () => deployment.moto.stop());
+  beforeEach(async () => {
+    await deployment.moto.reset();
+    await uploadServingSettings(deployment.moto.endpoint, deployment.fixture);
+  });
+  return deployment;
+}
+
+/** SDK client settings for moto at `endpoint`: the test region and dummy credentials. */
+export const clientConfig = (endpoint: string) => ({
   endpoint,
   region: TEST_REGION,
   credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
