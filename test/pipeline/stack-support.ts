@@ -9,7 +9,7 @@ import { allowCloudWatchLogs } from '../../lib/constructs/logs-key-policy';
 import type { Json } from '../../lib/pipeline';
 import { TrainingStack, type TrainingStackProps } from '../../lib/stacks/training-stack';
 import { appContext, testConfig, type TemplateJson } from '../support/template';
-import { METRIC_DEFINITIONS_FIXTURE } from './support';
+import { fixtureRecipe, METRIC_DEFINITIONS_FIXTURE, type Obj } from './support';
 
 /** The platform resources a TrainingStack consumes, created by the test itself. */
 export class TrainingDepsStack extends cdk.Stack {
@@ -88,6 +88,19 @@ export function trainingTestApp(
   return { app, deps, stack };
 }
 
+/** The two fixture recipes the stack tests synthesize together. */
+export const RECIPES = () => [fixtureRecipe('sft-lora-20b'), fixtureRecipe('minimal-120b')];
+
+/**
+ * A {@link trainingTestApp} over {@link RECIPES}, synthesized, and its parent template. Synthesis is the slow
+ * part, so each file builds one in `beforeAll` and shares it between its read-only assertions.
+ */
+export function synthesizedTrainingApp(): { shared: TrainingTestApp; parent: Template } {
+  const shared = trainingTestApp(RECIPES());
+  shared.app.synth();
+  return { shared, parent: Template.fromStack(shared.stack) };
+}
+
 /** Templates of the stack's nested stacks (the pipelines), keyed by shard number. */
 export function nestedTemplates(stack: TrainingStack): Map<number, Template> {
   return new Map([...stack.shards].map(([shard, nested]) => [shard, Template.fromStack(nested)]));
@@ -124,4 +137,28 @@ export function mergeNestedIntoParent(
   };
 }
 
-type Obj = Record<string, Json>;
+/** Resources of one type in a template, typed for property access. */
+export function resourcesOfType(template: Template, type: string): Record<string, Obj> {
+  return template.findResources(type) as Record<string, Obj>;
+}
+
+/** All pipelines of a stack: pipeline name → {shard, logical id, properties}. */
+export function pipelinesOf(stack: TrainingStack): Map<string, { shard: number; logicalId: string; props: Obj }> {
+  const out = new Map<string, { shard: number; logicalId: string; props: Obj }>();
+  for (const [shard, template] of nestedTemplates(stack)) {
+    for (const [logicalId, r] of Object.entries(resourcesOfType(template, 'AWS::SageMaker::Pipeline'))) {
+      const props = r.Properties as Obj;
+      out.set(props.PipelineName as string, { shard, logicalId, props });
+    }
+  }
+  return out;
+}
+
+/** Names of the model package groups of all the stack's nested stacks. */
+export function groupsOf(stack: TrainingStack): string[] {
+  return [...nestedTemplates(stack).values()].flatMap((t) =>
+    Object.values(resourcesOfType(t, 'AWS::SageMaker::ModelPackageGroup')).map(
+      (r) => (r.Properties as Obj).ModelPackageGroupName as string,
+    ),
+  );
+}

@@ -1,7 +1,10 @@
 import * as path from 'node:path';
 import { type LoadedRecipe, loadRecipe } from '../../lib/config/load-recipes';
-import type { MetricDefinition, TrainingDeployValues } from '../../lib/pipeline';
+import { definitionSteps, type Json, type MetricDefinition, type TrainingDeployValues } from '../../lib/pipeline';
 import { REPO_ROOT } from '../support/python-tools';
+
+/** A JSON object of a template or a pipeline definition, for property access. */
+export type Obj = Record<string, Json>;
 
 /** Recipe fixtures of the pipeline tests. */
 export const FIXTURES_DIR = path.join(__dirname, 'fixtures');
@@ -35,3 +38,17 @@ export const METRIC_DEFINITIONS_FIXTURE = path.join(FIXTURES_DIR, 'metric_defini
 
 /** The contract file `training-code/metric_definitions.json`, read the way the stack reads it. */
 export const METRIC_DEFINITIONS_FILE = path.join(REPO_ROOT, 'training-code', 'metric_definitions.json');
+
+/** Build options of the definition tests: the stand-in metrics, a fixed volume and git sha. */
+export const BUILD_OPTIONS = {
+  metricDefinitions: TEST_METRICS,
+  volumeSizeGb: 200,
+  gitSha: '0123456789abcdef0123456789abcdef01234567',
+};
+
+/** The arguments of the definition's step `name` (at any depth); throws when there is none. */
+export const stepArgs = (definition: Json, name: string): Obj => {
+  const step = definitionSteps(definition).find((s) => s.name === name);
+  if (!step) throw new Error(`no step ${name}`);
+  return step.arguments as Obj;
+};
