@@ -115,6 +115,14 @@ export function useDeployWorkflow() {
   };
 
   /** An endpoint serving version 1, as a previous deployment left it (plus its autoscaling). */
+  /** The group, a notification inbox and version 1 approved; nothing deployed yet. */
+  async function approvedVersion1() {
+    await createGroup(deployment.moto.endpoint, GROUP);
+    const inbox = await createNotificationInbox(deployment.moto.endpoint);
+    const v1 = await createPackage();
+    return { inbox, v1 };
+  }
+
   async function servingVersion1(inboxToo = true) {
     await createGroup(deployment.moto.endpoint, GROUP);
     const inbox = inboxToo ? await createNotificationInbox(deployment.moto.endpoint) : undefined;
@@ -158,6 +166,7 @@ export function useDeployWorkflow() {
     createPackage,
     runDeploy,
     updateSucceeds,
+    approvedVersion1,
     servingVersion1,
     endpointState,
     modelNames,

@@ -1,6 +1,6 @@
 import { UpdateModelPackageCommand } from '@aws-sdk/client-sagemaker';
 import { expectFailedWith, expectStatus, runLocally } from '../../support/sfn-local';
-import { createGroup, createNotificationInbox, packageApprovedEvent } from '../support';
+import { createGroup, packageApprovedEvent } from '../support';
 import { type DeployWorkflow, ENDPOINT, GROUP } from './harness';
 
 /**
@@ -9,15 +9,13 @@ import { type DeployWorkflow, ENDPOINT, GROUP } from './harness';
  * deploy-workflow.test.ts's header.
  */
 export function preconditionTests(wf: DeployWorkflow): void {
-  const { sm, configFor, createPackage, runDeploy, servingVersion1, modelNames } = wf;
-
   test('fails without touching a busy endpoint (another deployment in progress)', async () => {
     // GIVEN version 1 serving but currently Updating (fault injection), and version 2 approved
-    const { inbox } = await servingVersion1();
-    const v2 = await createPackage();
+    const { inbox } = await wf.servingVersion1();
+    const v2 = await wf.createPackage();
 
     // WHEN deployed
-    const result = await runDeploy(v2, 2, {
+    const result = await wf.runDeploy(v2, 2, {
       'sagemaker:describeEndpoint': async (_params, next) => ({
         ...((await next()) as object),
         EndpointStatus: 'Updating',
@@ -27,7 +25,7 @@ export function preconditionTests(wf: DeployWorkflow): void {
     // THEN nothing was created or changed, and the notice explains how to retry
     expectFailedWith(result, 'EndpointNotInService');
     expect(result.calls.map((c) => c.action)).not.toContain('createModel');
-    expect(await modelNames()).toEqual([configFor(1)]);
+    expect(await wf.modelNames()).toEqual([wf.configFor(1)]);
     const [notice] = (await inbox?.read()) ?? [];
     expect(notice.message).toContain(`endpoint ${ENDPOINT} is Updating`);
   });
@@ -35,16 +33,16 @@ export function preconditionTests(wf: DeployWorkflow): void {
   test('a package rejected again before the execution runs is not deployed', async () => {
     // GIVEN an approved package that was rejected right after
     await createGroup(wf.moto.endpoint, GROUP);
-    const arn = await createPackage('Approved');
-    await sm().send(new UpdateModelPackageCommand({ ModelPackageArn: arn, ModelApprovalStatus: 'Rejected' }));
+    const arn = await wf.createPackage('Approved');
+    await wf.sm().send(new UpdateModelPackageCommand({ ModelPackageArn: arn, ModelApprovalStatus: 'Rejected' }));
 
     // WHEN the (late) Approved event runs the machine
-    const result = await runDeploy(arn, 1);
+    const result = await wf.runDeploy(arn, 1);
 
     // THEN nothing is deployed
     expectStatus(result, 'SUCCEEDED');
     expect(result.path).toContain('No longer approved');
-    expect(await modelNames()).toEqual([]);
+    expect(await wf.modelNames()).toEqual([]);
   });
 
   test('ignores a group with the deployment prefix that belongs to no recipe', async () => {
@@ -67,12 +65,10 @@ export function preconditionTests(wf: DeployWorkflow): void {
   test('fails with a notice when the recipe settings cannot be read, and touches nothing', async () => {
     // GIVEN an approved package but no artifacts bucket (moto reset without the settings upload)
     await wf.moto.reset();
-    await createGroup(wf.moto.endpoint, GROUP);
-    const inbox = await createNotificationInbox(wf.moto.endpoint);
-    const v1 = await createPackage();
+    const { inbox, v1 } = await wf.approvedVersion1();
 
     // WHEN the Approved event runs the machine
-    const result = await runDeploy(v1, 1);
+    const result = await wf.runDeploy(v1, 1);
 
     // THEN it fails with S3's error before any SageMaker call, and the notice names the group and the step
     expectFailedWith(result, 'S3.NoSuchBucketException');

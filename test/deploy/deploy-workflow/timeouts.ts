@@ -1,22 +1,17 @@
 import { expectFailedWith } from '../../support/sfn-local';
-import { createGroup, createNotificationInbox } from '../support';
-import { type DeployWorkflow, ENDPOINT, GROUP } from './harness';
+import { type DeployWorkflow, ENDPOINT } from './harness';
 
 /**
  * DEPLOY scenarios where the endpoint never settles: the bounded waits give up, and what they leave or restore.
  * The emulated UpdateEndpoint and the fault injection are described in deploy-workflow.test.ts's header.
  */
 export function timeoutTests(wf: DeployWorkflow): void {
-  const { configFor, createPackage, runDeploy, servingVersion1, endpointState, scalableTargets } = wf;
-
   test('fails after the bounded wait when the endpoint never leaves Creating, and cleans nothing up', async () => {
     // GIVEN an approved package
-    await createGroup(wf.moto.endpoint, GROUP);
-    const inbox = await createNotificationInbox(wf.moto.endpoint);
-    const v1 = await createPackage();
+    const { inbox, v1 } = await wf.approvedVersion1();
 
     // WHEN the endpoint stays Creating (fault injection)
-    const result = await runDeploy(v1, 1, {
+    const result = await wf.runDeploy(v1, 1, {
       'sagemaker:describeEndpoint': async (_params, next) => ({
         ...((await next()) as object),
         EndpointStatus: 'Creating',
@@ -27,7 +22,7 @@ export function timeoutTests(wf: DeployWorkflow): void {
     expectFailedWith(result, 'Timeout');
     expect(result.calls.filter((c) => c.state === 'Wait for endpoint: describe')).toHaveLength(120);
     expect(result.calls.map((c) => c.action).filter((a) => a.startsWith('delete'))).toEqual([]);
-    expect((await endpointState()).config).toBe(configFor(1));
+    expect((await wf.endpointState()).config).toBe(wf.configFor(1));
     const [notice] = await inbox.read();
     expect(notice.message).toContain('still Creating after 120 polls');
     expect(notice.message).toContain('nothing was cleaned up');
@@ -35,13 +30,13 @@ export function timeoutTests(wf: DeployWorkflow): void {
 
   test('an update that times out gets its suspended autoscaling back and deletes nothing', async () => {
     // GIVEN version 1 serving with autoscaling, and version 2 approved
-    const { inbox } = await servingVersion1();
-    expect(await scalableTargets()).toHaveLength(1);
-    const v2 = await createPackage();
+    const { inbox } = await wf.servingVersion1();
+    expect(await wf.scalableTargets()).toHaveLength(1);
+    const v2 = await wf.createPackage();
 
     // WHEN SageMaker accepts the update (emulated, see header) but the endpoint stays Updating (fault injection)
     let polls = 0;
-    const result = await runDeploy(v2, 2, {
+    const result = await wf.runDeploy(v2, 2, {
       'sagemaker:updateEndpoint': () => ({
         EndpointArn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint/${ENDPOINT}`,
       }),
@@ -57,7 +52,7 @@ export function timeoutTests(wf: DeployWorkflow): void {
     expectFailedWith(result, 'Timeout');
     expect(result.calls.map((c) => c.action).filter((a) => a.startsWith('delete'))).toEqual([]);
     expect(result.calls.map((c) => c.state)).toContain('Restore autoscaling after timeout: target');
-    expect(await scalableTargets()).toHaveLength(1);
+    expect(await wf.scalableTargets()).toHaveLength(1);
     const [notice] = (await inbox?.read()) ?? [];
     expect(notice.message).toContain('Timeout');
   });
