@@ -18,3 +18,15 @@ export function expectFailedWith(result: LocalRunResult, error: string): void {
     throw new Error(`expected FAILED with ${error}, got:\n${describeRun(result)}`);
   }
 }
+
+// asl-validator 4 ships no type declarations.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require('asl-validator') as (
+  definition: unknown,
+  options?: { checkPaths?: boolean; checkArn?: boolean },
+) => { isValid: boolean; errors: unknown[] };
+
+/** asl-validator's verdict on a definition, paths and ARNs checked too. */
+export function aslValidation(definition: unknown): { isValid: boolean; errors: unknown[] } {
+  return aslValidator(definition, { checkPaths: true, checkArn: true });
+}
