@@ -93,7 +93,7 @@ export const RECIPES = () => [fixtureRecipe('sft-lora-20b'), fixtureRecipe('mini
 
 /**
  * A {@link trainingTestApp} over {@link RECIPES}, synthesized, and its parent template. Synthesis is the slow
- * part, so each file builds one in `beforeAll` and shares it between its read-only assertions.
+ * part: training-stack.test.ts builds one in `beforeAll` and shares it between its read-only assertions.
  */
 export function synthesizedTrainingApp(): { shared: TrainingTestApp; parent: Template } {
   const shared = trainingTestApp(RECIPES());
