@@ -4,7 +4,7 @@
 # call goes to a closed local port and fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-want=$(node -p 'require("./package.json").engines.node.replace(/^>=\s*/, "").split(".")[0]')
+want=$(bash .ci/engines-node-major.sh)
 have=$(node -p 'process.versions.node.split(".")[0]')
 echo "node $(node --version) (package.json engines: $(node -p 'require("./package.json").engines.node'))"
 if ((have < want)); then

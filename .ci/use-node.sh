@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-node_major=$(node -p 'require("./package.json").engines.node.replace(/^>=\s*/, "").split(".")[0]')
+node_major=$(bash .ci/engines-node-major.sh)
 major_of() { "$1" -p 'process.versions.node.split(".")[0]'; }
 registry_node=.tools/node/node_modules/node/bin/node
 mkdir -p .tools
